@@ -1,0 +1,239 @@
+"""The registry's tables, as typed SQLAlchemy 2 ORM classes.
+
+Every schema change is an Alembic migration (capacity/migrations); a test checks both agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CENTRE_STATUSES = ("open", "temporarily_closed", "closed")
+UNIT_KINDS = ("women", "men")
+HOLD_STATUSES = ("active", "confirmed", "released", "expired")
+AVAILABILITY_SOURCES = ("demo", "staff", "api", "import")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; SQLite hands back naive values, so re-attach UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Integer on SQLite keeps ROWID autoincrement; BIGINT elsewhere for a long-lived audit log.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Centre(Base):
+    """A crisis centre. Its street address is never stored: the public point is approximate."""
+
+    __tablename__ = "centres"
+    __table_args__ = (
+        CheckConstraint(_in("status", CENTRE_STATUSES), name="status"),
+        CheckConstraint(
+            "latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="coords"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    region: Mapped[str] = mapped_column(String(100))
+    host_municipality: Mapped[str] = mapped_column(String(16))
+    operator_type: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24), default="open")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(300))
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    interpreter: Mapped[bool] = mapped_column(Boolean, default=True)
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    intake_phone: Mapped[str | None] = mapped_column(String(40))
+    adviser_notes: Mapped[str | None] = mapped_column(Text)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    units: Mapped[list[Unit]] = relationship(
+        back_populates="centre", order_by="Unit.kind.desc()", cascade="all, delete-orphan"
+    )
+    municipalities: Mapped[list[ServedMunicipality]] = relationship(
+        back_populates="centre", cascade="all, delete-orphan"
+    )
+
+
+class ServedMunicipality(Base):
+    """A municipality a centre serves: its residents' responsible centre."""
+
+    __tablename__ = "served_municipalities"
+
+    centre_id: Mapped[str] = mapped_column(
+        ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True
+    )
+    municipality_code: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+    centre: Mapped[Centre] = relationship(back_populates="municipalities")
+
+
+class Unit(Base):
+    """A centre's separate offer for women or for men, and what it can accommodate."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        UniqueConstraint("centre_id", "kind"),
+        CheckConstraint(_in("kind", UNIT_KINDS), name="kind"),
+        CheckConstraint(
+            "beds >= 0 AND rooms >= 0 AND family_rooms >= 0 AND accessible_rooms >= 0",
+            name="counts",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    centre_id: Mapped[str] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    beds: Mapped[int] = mapped_column(Integer, default=0)
+    rooms: Mapped[int] = mapped_column(Integer, default=0)
+    family_rooms: Mapped[int] = mapped_column(Integer, default=0)
+    accessible_rooms: Mapped[int] = mapped_column(Integer, default=0)
+    children: Mapped[bool] = mapped_column(Boolean, default=True)
+    children_max_age: Mapped[int | None] = mapped_column(Integer)
+    boys_max_age: Mapped[int | None] = mapped_column(Integer)
+    pets: Mapped[bool] = mapped_column(Boolean, default=False)
+    substance_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    trafficking: Mapped[bool] = mapped_column(Boolean, default=False)
+    sami: Mapped[bool] = mapped_column(Boolean, default=False)
+    lgbtq: Mapped[bool] = mapped_column(Boolean, default=False)
+    hearing: Mapped[bool] = mapped_column(Boolean, default=False)
+    vision: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    centre: Mapped[Centre] = relationship(back_populates="units")
+    availability: Mapped[Availability | None] = relationship(
+        back_populates="unit", cascade="all, delete-orphan"
+    )
+
+
+class Availability(Base):
+    """A unit's current free places, who set them and when (`version` guards concurrent writers)."""
+
+    __tablename__ = "availability"
+    __table_args__ = (
+        CheckConstraint(
+            "free_beds >= 0 AND free_family_rooms >= 0 AND free_accessible_rooms >= 0",
+            name="not_negative",
+        ),
+        CheckConstraint(_in("source", AVAILABILITY_SOURCES), name="source"),
+    )
+
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    free_beds: Mapped[int] = mapped_column(Integer)
+    free_family_rooms: Mapped[int] = mapped_column(Integer)
+    free_accessible_rooms: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    unit: Mapped[Unit] = relationship(back_populates="availability")
+
+
+class Hold(Base):
+    """Places an adviser keeps for a travelling party. Carries no personal data."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        CheckConstraint(_in("status", HOLD_STATUSES), name="status"),
+        CheckConstraint(
+            "places >= 1 AND family_rooms >= 0 AND accessible_rooms >= 0", name="counts"
+        ),
+        Index("ix_holds_unit_status_expiry", "unit_id", "status", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    places: Mapped[int] = mapped_column(Integer)
+    family_rooms: Mapped[int] = mapped_column(Integer, default=0)
+    accessible_rooms: Mapped[int] = mapped_column(Integer, default=0)
+    party: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class Event(Base):
+    """Append-only audit record (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    centre_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,234 @@
+"""Reading and writing the registry: centres, units and their numbers, each change audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from capacity import audit
+from capacity.errors import Conflict, InvalidInput, NotFound
+from capacity.models import Availability, Centre, Hold, Unit, utcnow
+from capacity.party import Need
+from capacity.search import CentreFacts, HoldFacts, SearchIndex, UnitFacts
+
+UNIT_OFFERS = tuple(need for need in Need if need is not Need.WHEELCHAIR)
+
+
+async def list_centres(session: AsyncSession, country: str | None = None) -> list[Centre]:
+    """All centres with units, numbers and served municipalities, ordered by name."""
+    query = (
+        select(Centre)
+        .options(
+            selectinload(Centre.units).selectinload(Unit.availability),
+            selectinload(Centre.municipalities),
+        )
+        .order_by(Centre.name)
+        .execution_options(populate_existing=True)
+    )
+    if country is not None:
+        query = query.where(Centre.country == country)
+    return list(await session.scalars(query))
+
+
+async def get_centre(session: AsyncSession, centre_id: str) -> Centre:
+    """The centre with its units and numbers; raises NotFound."""
+    centre = await session.scalar(
+        select(Centre)
+        .where(Centre.id == centre_id)
+        .options(
+            selectinload(Centre.units).selectinload(Unit.availability),
+            selectinload(Centre.municipalities),
+        )
+    )
+    if centre is None:
+        raise NotFound(f"No centre {centre_id[:64]!r}")
+    return centre
+
+
+async def active_holds(session: AsyncSession, now: datetime) -> list[Hold]:
+    return list(
+        await session.scalars(select(Hold).where(Hold.status == "active", Hold.expires_at > now))
+    )
+
+
+async def load_index(session: AsyncSession, now: datetime | None = None) -> SearchIndex:
+    """A search snapshot of the whole registry, stamped with the audit revision it reflects."""
+    revision = await audit.revision(session)
+    centres = await list_centres(session)
+    holds = await active_holds(session, now or utcnow())
+    return SearchIndex(
+        [centre_facts(c) for c in centres],
+        [unit_facts(u) for c in centres for u in c.units],
+        [
+            HoldFacts(h.unit_id, h.places, h.family_rooms, h.accessible_rooms, h.expires_at)
+            for h in holds
+        ],
+        revision=revision,
+    )
+
+
+def centre_facts(centre: Centre) -> CentreFacts:
+    return CentreFacts(
+        id=centre.id,
+        name=centre.name,
+        country=centre.country,
+        region=centre.region,
+        host_municipality=centre.host_municipality,
+        status=centre.status,
+        latitude=centre.latitude,
+        longitude=centre.longitude,
+        languages=tuple(centre.languages),
+        interpreter=centre.interpreter,
+        serves=tuple(m.municipality_code for m in centre.municipalities),
+        is_demo=centre.is_demo,
+        status_reason=centre.status_reason,
+        operator_type=centre.operator_type,
+        phone=centre.phone,
+        email=centre.email,
+        website=centre.website,
+    )
+
+
+def unit_facts(unit: Unit) -> UnitFacts:
+    numbers = unit.availability
+    return UnitFacts(
+        id=unit.id,
+        centre_id=unit.centre_id,
+        kind=unit.kind,
+        beds=unit.beds,
+        rooms=unit.rooms,
+        family_rooms=unit.family_rooms,
+        accessible_rooms=unit.accessible_rooms,
+        children=unit.children,
+        children_max_age=unit.children_max_age,
+        boys_max_age=unit.boys_max_age,
+        offers=frozenset(need for need in UNIT_OFFERS if getattr(unit, need.value)),
+        free_beds=numbers.free_beds if numbers else None,
+        free_family_rooms=numbers.free_family_rooms if numbers else None,
+        free_accessible_rooms=numbers.free_accessible_rooms if numbers else None,
+        as_of=numbers.as_of if numbers else None,
+        demo=bool(numbers and numbers.source == "demo"),
+    )
+
+
+def centre_record(centre: Centre) -> dict[str, Any]:
+    """The centre's fields as stored, for the audit trail."""
+    return {
+        column.key: getattr(centre, column.key)
+        for column in Centre.__table__.columns
+        if column.key not in ("created_at", "updated_at")
+    } | {"serves": sorted(m.municipality_code for m in centre.municipalities)}
+
+
+def unit_record(unit: Unit) -> dict[str, Any]:
+    return {column.key: getattr(unit, column.key) for column in Unit.__table__.columns}
+
+
+def availability_record(numbers: Availability) -> dict[str, Any]:
+    return {
+        "free_beds": numbers.free_beds,
+        "free_family_rooms": numbers.free_family_rooms,
+        "free_accessible_rooms": numbers.free_accessible_rooms,
+        "as_of": numbers.as_of.isoformat(),
+        "set_by": numbers.set_by,
+        "source": numbers.source,
+        "version": numbers.version,
+    }
+
+
+async def add_centre(session: AsyncSession, centre: Centre, actor: str) -> Centre:
+    """Add a new centre (with its units and municipalities) and audit it; raises Conflict."""
+    if await session.get(Centre, centre.id) is not None:
+        raise Conflict(f"Centre {centre.id!r} exists already")
+    session.add(centre)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="centre.created",
+        entity="centre",
+        entity_id=centre.id,
+        centre_id=centre.id,
+        before=None,
+        after=centre_record(centre) | {"units": [unit_record(u) for u in centre.units]},
+    )
+    return centre
+
+
+async def set_availability(
+    session: AsyncSession,
+    unit: Unit,
+    *,
+    free_beds: int,
+    free_family_rooms: int,
+    free_accessible_rooms: int,
+    actor: str,
+    source: str,
+    now: datetime | None = None,
+    as_of: datetime | None = None,
+    expected_version: int | None = None,
+) -> Availability:
+    """Set a unit's free places; audited; raises InvalidInput or Conflict.
+
+    Values must lie between 0 and the unit's capacity. With `expected_version`, the write
+    succeeds only if nobody changed the numbers since that version (one conditional UPDATE,
+    so two writers can never both win). `as_of` (default: now) is when the numbers were true.
+    """
+    limits = {
+        "free_beds": (free_beds, unit.beds),
+        "free_family_rooms": (free_family_rooms, unit.family_rooms),
+        "free_accessible_rooms": (free_accessible_rooms, unit.accessible_rooms),
+    }
+    for name, (value, capacity) in limits.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(f"{name} must be a whole number", field=name)
+        if not 0 <= value <= capacity:
+            raise InvalidInput(f"{name} must be between 0 and {capacity}", field=name)
+    now = now or utcnow()
+    values = {
+        "free_beds": free_beds,
+        "free_family_rooms": free_family_rooms,
+        "free_accessible_rooms": free_accessible_rooms,
+        "as_of": as_of or now,
+        "set_by": actor,
+        "source": source,
+    }
+    current = await session.get(Availability, unit.id, populate_existing=True)
+    if current is None:
+        if expected_version not in (None, 0):
+            raise Conflict("These numbers were changed meanwhile", current=None)
+        current = Availability(unit_id=unit.id, version=1, **values)
+        session.add(current)
+        await session.flush()
+        before = None
+    else:
+        before = availability_record(current)
+        version = current.version if expected_version is None else expected_version
+        result = await session.execute(
+            update(Availability)
+            .where(and_(Availability.unit_id == unit.id, Availability.version == version))
+            .values(version=Availability.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            await session.refresh(current)
+            raise Conflict(
+                "These numbers were changed meanwhile", current=availability_record(current)
+            )
+        await session.refresh(current)
+    audit.record(
+        session,
+        actor=actor,
+        action="availability.set",
+        entity="unit",
+        entity_id=str(unit.id),
+        centre_id=unit.centre_id,
+        before=before,
+        after=availability_record(current),
+        at=now,
+    )
+    return current
