@@ -51,3 +51,22 @@ class AmbiguousPlace(HavnError):
 class Conflict(HavnError):
     status = 409
     code = "conflict"
+
+
+class Unauthorized(HavnError):
+    """No valid credentials: log in, or send a valid bearer token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(HavnError):
+    """Valid credentials, but this account may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class TooManyAttempts(HavnError):
+    status = 429
+    code = "too_many_attempts"

@@ -5,7 +5,7 @@ Every schema change is an Alembic migration (capacity/migrations); a test checks
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -37,6 +38,7 @@ NAMING = {
 CENTRE_STATUSES = ("open", "temporarily_closed", "closed")
 UNIT_KINDS = ("women", "men")
 HOLD_STATUSES = ("active", "confirmed", "released", "expired")
+ROLES = ("staff", "adviser", "admin")
 AVAILABILITY_SOURCES = ("demo", "staff", "api", "import")
 
 
@@ -176,6 +178,13 @@ class Availability(Base):
             "free_beds >= 0 AND free_family_rooms >= 0 AND free_accessible_rooms >= 0",
             name="not_negative",
         ),
+        # Held places are part of the free ones: a hold can never exceed what is free.
+        CheckConstraint(
+            "held_beds >= 0 AND held_family_rooms >= 0 AND held_accessible_rooms >= 0 "
+            "AND held_beds <= free_beds AND held_family_rooms <= free_family_rooms "
+            "AND held_accessible_rooms <= free_accessible_rooms",
+            name="held_within_free",
+        ),
         CheckConstraint(_in("source", AVAILABILITY_SOURCES), name="source"),
     )
 
@@ -185,6 +194,9 @@ class Availability(Base):
     free_beds: Mapped[int] = mapped_column(Integer)
     free_family_rooms: Mapped[int] = mapped_column(Integer)
     free_accessible_rooms: Mapped[int] = mapped_column(Integer)
+    held_beds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    held_family_rooms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    held_accessible_rooms: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     as_of: Mapped[datetime]
     set_by: Mapped[str] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(16))
@@ -233,6 +245,64 @@ class Event(Base):
     centre_id: Mapped[str | None] = mapped_column(String(64), index=True)
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+
+
+class User(Base):
+    """A staff member (of one centre), a helpline adviser or an administrator."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("role != 'staff' OR centre_id IS NOT NULL", name="staff_centre"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(12))
+    centre_id: Mapped[str | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="RESTRICT"), index=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for integrations. Only a hash of its secret is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("role != 'staff' OR centre_id IS NOT NULL", name="staff_centre"),
+    )
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(12))
+    centre_id: Mapped[str | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class DailyCount(Base):
+    """Unmet-need statistics: aggregate counts per day, region and kind. No personal data."""
+
+    __tablename__ = "daily_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    region: Mapped[str] = mapped_column(String(100), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    detail: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def utcnow() -> datetime:

@@ -137,6 +137,7 @@ def availability_record(numbers: Availability) -> dict[str, Any]:
         "set_by": numbers.set_by,
         "source": numbers.source,
         "version": numbers.version,
+        "held_beds": numbers.held_beds,
     }
 
 
@@ -207,10 +208,26 @@ async def set_availability(
         before = None
     else:
         before = availability_record(current)
+        held = (current.held_beds, current.held_family_rooms, current.held_accessible_rooms)
+        if free_beds < held[0] or free_family_rooms < held[1] or free_accessible_rooms < held[2]:
+            raise InvalidInput(
+                f"{held[0]} places are held for people on their way: confirm or release "
+                "those holds before lowering the numbers below them",
+                field="free_beds",
+            )
         version = current.version if expected_version is None else expected_version
         result = await session.execute(
             update(Availability)
-            .where(and_(Availability.unit_id == unit.id, Availability.version == version))
+            .where(
+                and_(
+                    Availability.unit_id == unit.id,
+                    Availability.version == version,
+                    # Checked again in the same statement: a hold may have come in meanwhile.
+                    Availability.held_beds <= free_beds,
+                    Availability.held_family_rooms <= free_family_rooms,
+                    Availability.held_accessible_rooms <= free_accessible_rooms,
+                )
+            )
             .values(version=Availability.version + 1, **values)
             .execution_options(synchronize_session=False)
         )
@@ -232,3 +249,100 @@ async def set_availability(
         at=now,
     )
     return current
+
+
+ACCEPT_FIELDS = (
+    "children",
+    "children_max_age",
+    "boys_max_age",
+    "pets",
+    "substance_use",
+    "trafficking",
+    "sami",
+    "lgbtq",
+    "hearing",
+    "vision",
+)
+SIZE_FIELDS = ("beds", "rooms", "family_rooms", "accessible_rooms")
+
+
+async def set_status(
+    session: AsyncSession, centre: Centre, status: str, reason: str | None, *, actor: str
+) -> None:
+    """Open, temporarily close or close a centre; audited; raises InvalidInput."""
+    if status not in ("open", "temporarily_closed", "closed"):
+        raise InvalidInput("Status is open, temporarily_closed or closed", field="status")
+    reason = (reason or "").strip()[:500] or None
+    if status == "temporarily_closed" and reason is None:
+        raise InvalidInput("Say why the centre is temporarily closed", field="status_reason")
+    before = {"status": centre.status, "status_reason": centre.status_reason}
+    after = {"status": status, "status_reason": reason if status != "open" else None}
+    if before == after:
+        return
+    centre.status, centre.status_reason = status, after["status_reason"]
+    centre.version += 1
+    centre.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="centre.status",
+        entity="centre",
+        entity_id=centre.id,
+        centre_id=centre.id,
+        before=before,
+        after=after,
+    )
+
+
+async def update_unit(
+    session: AsyncSession, unit: Unit, changes: dict[str, Any], *, actor: str
+) -> bool:
+    """Change what a unit accepts or its size; audited; returns False when nothing changed.
+
+    Raises InvalidInput for unknown fields, wrong types, ages outside 0–17 and sizes below 0
+    or below the free places currently reported.
+    """
+    unknown = set(changes) - set(ACCEPT_FIELDS) - set(SIZE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    for name, value in changes.items():
+        if name in ("children_max_age", "boys_max_age"):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 17
+            ):
+                raise InvalidInput(f"{name} is an age from 0 to 17, or empty", field=name)
+        elif name in SIZE_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 500:
+                raise InvalidInput(f"{name} must be a whole number from 0 to 500", field=name)
+        elif not isinstance(value, bool):
+            raise InvalidInput(f"{name} must be yes or no", field=name)
+    numbers = await session.get(Availability, unit.id)
+    if numbers is not None:
+        limits = {
+            "beds": numbers.free_beds,
+            "family_rooms": numbers.free_family_rooms,
+            "accessible_rooms": numbers.free_accessible_rooms,
+        }
+        for name, free in limits.items():
+            if name in changes and changes[name] < free:
+                raise InvalidInput(
+                    f"{name} cannot be below the {free} reported free: lower that first",
+                    field=name,
+                )
+    before = {name: getattr(unit, name) for name in changes}
+    after = {name: value for name, value in changes.items() if before[name] != value}
+    if not after:
+        return False
+    for name, value in after.items():
+        setattr(unit, name, value)
+    audit.record(
+        session,
+        actor=actor,
+        action="unit.updated",
+        entity="unit",
+        entity_id=str(unit.id),
+        centre_id=unit.centre_id,
+        before={k: before[k] for k in after},
+        after=after,
+    )
+    return True

@@ -15,11 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from capacity import migrate
 from capacity.db import create_engine, session_factory
+from capacity.geocoder import Gazetteer
+from capacity.models import Centre, ServedMunicipality, Unit, utcnow
 
 POSTGRES_URL = os.environ.get(
     "HAVN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/havn_test"
 )
-TABLES = ("holds", "availability", "units", "served_municipalities", "centres", "events")
+TABLES = (
+    "holds",
+    "availability",
+    "units",
+    "served_municipalities",
+    "api_tokens",
+    "users",
+    "centres",
+    "events",
+)
 
 
 async def _recreate_database(url: str) -> None:
@@ -76,3 +87,47 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load()
+
+
+def make_centre(
+    centre_id: str,
+    gazetteer: Gazetteer,
+    host: str,
+    serves: tuple[str, ...] = (),
+    **fields: object,
+) -> Centre:
+    """A centre at `host`'s municipality point with a women's and a men's unit."""
+    place = gazetteer.municipality(host)
+    assert place is not None, host
+    now = utcnow()
+    centre = Centre(
+        id=centre_id,
+        name=f"{place.municipality} krisesenter",
+        country="NO",
+        region=place.county,
+        host_municipality=host,
+        status="open",
+        languages=["nb", "en"],
+        interpreter=True,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        is_demo=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    for key, value in fields.items():
+        setattr(centre, key, value)
+    centre.municipalities = [ServedMunicipality(municipality_code=c) for c in serves or (host,)]
+    centre.units = [
+        Unit(
+            kind="women", beds=10, rooms=8, family_rooms=2, accessible_rooms=1, children_max_age=17
+        ),
+        Unit(kind="men", beds=3, rooms=3, family_rooms=1, accessible_rooms=0, children_max_age=17),
+    ]
+    return centre

@@ -59,7 +59,9 @@ def test_migrations_downgrade_and_upgrade_again(tmp_path: object) -> None:
     async def tables() -> set[str]:
         engine = create_engine(url)
         async with engine.connect() as connection:
-            rows = await connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+            rows = await connection.execute(
+                text("SELECT name FROM sqlite_master WHERE type='table'")
+            )
             found = {row[0] for row in rows}
         await engine.dispose()
         return found
@@ -113,12 +115,24 @@ async def test_setting_availability_records_before_and_after(session: AsyncSessi
     centre = await add(session)
     unit = centre.units[0]
     await registry.set_availability(
-        session, unit, free_beds=3, free_family_rooms=1, free_accessible_rooms=0,
-        actor="staff-a", source="staff", now=NOW,
+        session,
+        unit,
+        free_beds=3,
+        free_family_rooms=1,
+        free_accessible_rooms=0,
+        actor="staff-a",
+        source="staff",
+        now=NOW,
     )
     await registry.set_availability(
-        session, unit, free_beds=2, free_family_rooms=1, free_accessible_rooms=0,
-        actor="staff-b", source="staff", now=NOW + timedelta(minutes=5),
+        session,
+        unit,
+        free_beds=2,
+        free_family_rooms=1,
+        free_accessible_rooms=0,
+        actor="staff-b",
+        source="staff",
+        now=NOW + timedelta(minutes=5),
     )
     await session.commit()
     events = await audit.history(session, centre.id)
@@ -141,14 +155,24 @@ async def test_impossible_numbers_are_refused_and_nothing_is_lost(
     centre = await add(session)
     unit = centre.units[0]
     await registry.set_availability(
-        session, unit, free_beds=4, free_family_rooms=1, free_accessible_rooms=1,
-        actor="staff", source="staff",
+        session,
+        unit,
+        free_beds=4,
+        free_family_rooms=1,
+        free_accessible_rooms=1,
+        actor="staff",
+        source="staff",
     )
     await session.commit()
     with pytest.raises(InvalidInput):
         await registry.set_availability(
-            session, unit, free_beds=beds, free_family_rooms=family,  # type: ignore[arg-type]
-            free_accessible_rooms=accessible, actor="staff", source="staff",
+            session,
+            unit,
+            free_beds=beds,
+            free_family_rooms=family,  # type: ignore[arg-type]
+            free_accessible_rooms=accessible,
+            actor="staff",
+            source="staff",
         )
     await session.rollback()
     stored = await session.get(Availability, unit.id, populate_existing=True)
@@ -158,8 +182,13 @@ async def test_impossible_numbers_are_refused_and_nothing_is_lost(
 async def test_the_database_itself_refuses_negative_numbers(session: AsyncSession) -> None:
     centre = await add(session)
     await registry.set_availability(
-        session, centre.units[0], free_beds=1, free_family_rooms=0, free_accessible_rooms=0,
-        actor="staff", source="staff",
+        session,
+        centre.units[0],
+        free_beds=1,
+        free_family_rooms=0,
+        free_accessible_rooms=0,
+        actor="staff",
+        source="staff",
     )
     await session.commit()
     with pytest.raises(IntegrityError):
@@ -171,19 +200,36 @@ async def test_a_stale_version_cannot_overwrite_a_newer_value(session: AsyncSess
     centre = await add(session)
     unit = centre.units[0]
     first = await registry.set_availability(
-        session, unit, free_beds=4, free_family_rooms=1, free_accessible_rooms=0,
-        actor="a", source="staff",
+        session,
+        unit,
+        free_beds=4,
+        free_family_rooms=1,
+        free_accessible_rooms=0,
+        actor="a",
+        source="staff",
     )
     await session.commit()
     await registry.set_availability(
-        session, unit, free_beds=3, free_family_rooms=1, free_accessible_rooms=0,
-        actor="b", source="staff", expected_version=first.version,
+        session,
+        unit,
+        free_beds=3,
+        free_family_rooms=1,
+        free_accessible_rooms=0,
+        actor="b",
+        source="staff",
+        expected_version=first.version,
     )
     await session.commit()
     with pytest.raises(Conflict) as caught:
         await registry.set_availability(
-            session, unit, free_beds=9, free_family_rooms=1, free_accessible_rooms=0,
-            actor="a", source="staff", expected_version=1,
+            session,
+            unit,
+            free_beds=9,
+            free_family_rooms=1,
+            free_accessible_rooms=0,
+            actor="a",
+            source="staff",
+            expected_version=1,
         )
     assert caught.value.detail["current"]["free_beds"] == 3
     await session.rollback()
@@ -195,8 +241,13 @@ async def test_concurrent_writers_with_the_same_version_exactly_one_wins(
     centre = await add(session)
     unit = centre.units[0]
     await registry.set_availability(
-        session, unit, free_beds=4, free_family_rooms=1, free_accessible_rooms=0,
-        actor="seed", source="staff",
+        session,
+        unit,
+        free_beds=4,
+        free_family_rooms=1,
+        free_accessible_rooms=0,
+        actor="seed",
+        source="staff",
     )
     await session.commit()
     sessions = session_factory(engine)
@@ -207,8 +258,14 @@ async def test_concurrent_writers_with_the_same_version_exactly_one_wins(
             assert own_unit is not None
             try:
                 await registry.set_availability(
-                    own, own_unit, free_beds=beds, free_family_rooms=0, free_accessible_rooms=0,
-                    actor=f"writer-{beds}", source="staff", expected_version=1,
+                    own,
+                    own_unit,
+                    free_beds=beds,
+                    free_family_rooms=0,
+                    free_accessible_rooms=0,
+                    actor=f"writer-{beds}",
+                    source="staff",
+                    expected_version=1,
                 )
                 await own.commit()
                 return "won"
@@ -226,8 +283,13 @@ async def test_load_index_reflects_the_registry_and_its_revision(session: AsyncS
     centre = await add(session)
     before = await registry.load_index(session)
     await registry.set_availability(
-        session, centre.units[0], free_beds=2, free_family_rooms=0, free_accessible_rooms=0,
-        actor="staff", source="staff",
+        session,
+        centre.units[0],
+        free_beds=2,
+        free_family_rooms=0,
+        free_accessible_rooms=0,
+        actor="staff",
+        source="staff",
     )
     await session.commit()
     after = await registry.load_index(session)
