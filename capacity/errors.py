@@ -31,9 +31,9 @@ class NotFound(HavnError):
 
 
 class PlaceNotFound(HavnError):
-    """The gazetteer has no place matching the query."""
+    """The gazetteer has no place matching the query (the input is what is wrong)."""
 
-    status = 404
+    status = 422
     code = "place_not_found"
 
 

@@ -85,7 +85,8 @@ def parse_children(value: str | None) -> tuple[Child, ...]:
     """
     if value is None or not value.strip():
         return ()
-    items = [item.strip().lower() for item in value.split(",")]
+    # Commas (also the Arabic comma) or spaces separate ages: "3, 7", "3 7", "٣، ٧".
+    items = [item.lower() for item in re.split(r"[,\u060c\s]+", value.strip()) if item]
     if len(items) > MAX_CHILDREN:
         raise InvalidInput(f"At most {MAX_CHILDREN} children per search", field="children")
     children = []
@@ -96,7 +97,7 @@ def parse_children(value: str | None) -> tuple[Child, ...]:
                 f"Children must be ages separated by commas, like 3,7,12 (got {item[:20]!r})",
                 field="children",
             )
-        age = int(match.group(1))
+        age = int(match.group(1))  # int() reads any script's digits
         if age >= ADULT_AGE:
             raise InvalidInput(f"A child is under {ADULT_AGE} (got {age})", field="children")
         children.append(Child(age=age, sex=_SEX[match.group(2)]))

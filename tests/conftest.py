@@ -18,8 +18,12 @@ from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, ServedMunicipality, Unit, utcnow
 
-POSTGRES_URL = os.environ.get(
-    "HAVN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/havn_test"
+# One database per test run (pid suffix), so parallel runs on one machine never collide.
+_BASE_URL = make_url(
+    os.environ.get("HAVN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/havn_test")
+)
+POSTGRES_URL = _BASE_URL.set(database=f"{_BASE_URL.database}_{os.getpid()}").render_as_string(
+    hide_password=False
 )
 TABLES = (
     "holds",
@@ -33,24 +37,30 @@ TABLES = (
 )
 
 
-async def _recreate_database(url: str) -> None:
+async def _database(url: str, create: bool) -> None:
     target = make_url(url)
     admin = await asyncpg.connect(
-        host=target.host, port=target.port or 5432, user=target.username, database="postgres"
+        host=target.host,
+        port=target.port or 5432,
+        user=target.username,
+        password=target.password,
+        database="postgres",
     )
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{target.database}"')
+        if create:
+            await admin.execute(f'CREATE DATABASE "{target.database}"')
     finally:
         await admin.close()
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session (never skipped)."""
-    asyncio.run(_recreate_database(POSTGRES_URL))
+    """A fresh, migrated PostgreSQL database for this test run (never skipped), dropped after."""
+    asyncio.run(_database(POSTGRES_URL, create=True))
     migrate.upgrade(POSTGRES_URL)
     yield POSTGRES_URL
+    asyncio.run(_database(POSTGRES_URL, create=False))
 
 
 async def _empty_postgres(url: str) -> None:
@@ -131,3 +141,39 @@ def make_centre(
         Unit(kind="men", beds=3, rooms=3, family_rooms=1, accessible_rooms=0, children_max_age=17),
     ]
     return centre
+
+
+PASSWORD = "correct horse battery staple"
+
+
+async def seed_people(session: AsyncSession) -> dict[str, str]:
+    """Users for each role (their own chosen passwords) and one API token per kind."""
+    from capacity import accounts
+
+    for username, role, centre in (
+        ("staff-a", "staff", "bodo"),
+        ("staff-b", "staff", "oslo"),
+        ("adviser", "adviser", None),
+        ("admin", "admin", None),
+    ):
+        await accounts.create_user(
+            session,
+            username=username,
+            display_name=username.title(),
+            role=role,
+            centre_id=centre,
+            password=PASSWORD,
+            actor=username,
+        )
+    tokens = {}
+    for name, role, centre in (
+        ("token-a", "staff", "bodo"),
+        ("token-b", "staff", "oslo"),
+        ("token-adviser", "adviser", None),
+    ):
+        _, plain = await accounts.create_token(
+            session, name=name, role=role, centre_id=centre, actor="admin"
+        )
+        tokens[name] = plain
+    await session.commit()
+    return tokens

@@ -1,4 +1,4 @@
-"""Holds: rules, expiry, authorisation and the last place under contention (SQLite and PostgreSQL)."""
+"""Holds: rules, expiry, authorisation, and the last place under contention (both engines)."""
 
 from __future__ import annotations
 
@@ -231,7 +231,7 @@ async def test_stress_many_holders_and_staff_no_double_booking(
     outcomes: list[str] = []
 
     async def worker(n: int) -> None:
-        for step in range(15):
+        for _ in range(15):
             unit_id, centre_id = rng.choice(units)
             async with sessions() as own:
                 try:

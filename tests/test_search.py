@@ -119,7 +119,9 @@ def test_groups_come_in_order_now_then_call_then_unavailable() -> None:
 
 
 def test_stale_numbers_are_not_trusted_even_when_they_show_free_places() -> None:
-    index = SearchIndex([centre("drammen")], [unit(1, "drammen", as_of=NOW - STALE - timedelta(seconds=1))], [])
+    index = SearchIndex(
+        [centre("drammen")], [unit(1, "drammen", as_of=NOW - STALE - timedelta(seconds=1))], []
+    )
     (result,) = run(index).results  # type: ignore[attr-defined]
     assert result.group is Group.CALL and result.stale
     assert "stale" in [r.code for r in result.missing]
@@ -154,7 +156,9 @@ def test_each_need_filters_out_units_without_it(need: Need) -> None:
     )
     outcome = run(index, party=Party(needs=frozenset({need})))
     assert ids(outcome) == ["hamar"]
-    assert any(r.code == "need_met" and r.values["need"] == need.value for r in outcome.results[0].fits)  # type: ignore[attr-defined]
+    assert any(
+        r.code == "need_met" and r.values["need"] == need.value for r in outcome.results[0].fits
+    )  # type: ignore[attr-defined]
 
 
 def test_wheelchair_needs_a_free_accessible_room_not_just_one_on_paper() -> None:
@@ -212,7 +216,10 @@ def test_three_children_need_four_places() -> None:
     index = SearchIndex([centre("drammen")], [unit(1, "drammen", free_beds=3)], [])
     (result,) = run(index, party=Party(children=(Child(2), Child(5), Child(8)))).results  # type: ignore[attr-defined]
     assert result.group is Group.UNAVAILABLE
-    assert any(r.code == "not_enough_places" and r.values == {"free": 3, "needed": 4} for r in result.missing)
+    assert any(
+        r.code == "not_enough_places" and r.values == {"free": 3, "needed": 4}
+        for r in result.missing
+    )
 
 
 def test_childrens_age_limit_is_a_hard_filter() -> None:
@@ -242,7 +249,11 @@ def test_active_holds_reduce_free_places_for_new_people() -> None:
     index = SearchIndex(
         [centre("drammen")],
         [unit(1, "drammen", free_beds=2)],
-        [HoldFacts(1, places=2, family_rooms=0, accessible_rooms=0, expires_at=NOW + timedelta(hours=1))],
+        [
+            HoldFacts(
+                1, places=2, family_rooms=0, accessible_rooms=0, expires_at=NOW + timedelta(hours=1)
+            )
+        ],
     )
     (result,) = run(index).results  # type: ignore[attr-defined]
     assert result.free_places == 0 and result.held_places == 2
@@ -253,7 +264,15 @@ def test_expired_holds_no_longer_count() -> None:
     index = SearchIndex(
         [centre("drammen")],
         [unit(1, "drammen", free_beds=2)],
-        [HoldFacts(1, places=2, family_rooms=0, accessible_rooms=0, expires_at=NOW - timedelta(seconds=1))],
+        [
+            HoldFacts(
+                1,
+                places=2,
+                family_rooms=0,
+                accessible_rooms=0,
+                expires_at=NOW - timedelta(seconds=1),
+            )
+        ],
     )
     (result,) = run(index).results  # type: ignore[attr-defined]
     assert result.free_places == 2 and result.group is Group.NOW
@@ -263,7 +282,11 @@ def test_a_held_family_room_is_not_free_for_another_family() -> None:
     index = SearchIndex(
         [centre("drammen")],
         [unit(1, "drammen", free_beds=6, free_family_rooms=1)],
-        [HoldFacts(1, places=2, family_rooms=1, accessible_rooms=0, expires_at=NOW + timedelta(hours=1))],
+        [
+            HoldFacts(
+                1, places=2, family_rooms=1, accessible_rooms=0, expires_at=NOW + timedelta(hours=1)
+            )
+        ],
     )
     (result,) = run(index, party=Party(children=(Child(3),))).results  # type: ignore[attr-defined]
     assert result.group is Group.UNAVAILABLE
@@ -281,7 +304,9 @@ def test_away_from_excludes_centres_too_close_to_that_place() -> None:
 
 
 def test_away_from_boundary_uses_the_geodesic_distance() -> None:
-    index = SearchIndex([centre("oslo"), centre("drammen")], [unit(1, "oslo"), unit(2, "drammen")], [])
+    index = SearchIndex(
+        [centre("oslo"), centre("drammen")], [unit(1, "oslo"), unit(2, "drammen")], []
+    )
     exact = run(index).results[1].distance_km  # type: ignore[attr-defined]
     assert ids(run(index, away_from=OSLO, min_km=exact - 0.2)) == ["drammen"]
     assert ids(run(index, away_from=OSLO, min_km=exact + 0.2)) == []
@@ -314,15 +339,22 @@ def test_the_responsible_centre_is_flagged_and_shown_even_when_far_and_unfitting
 
 
 def test_the_responsible_centre_in_the_results_is_flagged_not_duplicated() -> None:
-    index = SearchIndex([centre("oslo"), centre("drammen")], [unit(1, "oslo"), unit(2, "drammen")], [])
+    index = SearchIndex(
+        [centre("oslo"), centre("drammen")], [unit(1, "oslo"), unit(2, "drammen")], []
+    )
     outcome = run(index, municipality=Area("NO", "0301", "Oslo"))
     assert ids(outcome) == ["oslo", "drammen"]
     assert [r.responsible for r in outcome.results] == [True, False]  # type: ignore[attr-defined]
-    assert any(r.code == "responsible" and r.values["municipality"] == "Oslo" for r in outcome.results[0].fits)  # type: ignore[attr-defined]
+    assert any(
+        r.code == "responsible" and r.values["municipality"] == "Oslo"
+        for r in outcome.results[0].fits
+    )  # type: ignore[attr-defined]
 
 
 def test_the_responsible_centre_respects_away_from() -> None:
-    index = SearchIndex([centre("oslo"), centre("bergen")], [unit(1, "oslo"), unit(2, "bergen")], [])
+    index = SearchIndex(
+        [centre("oslo"), centre("bergen")], [unit(1, "oslo"), unit(2, "bergen")], []
+    )
     outcome = run(index, municipality=Area("NO", "0301", "Oslo"), away_from=OSLO, min_km=50)
     assert ids(outcome) == ["bergen"]
     assert outcome.responsible_excluded == ("oslo",)  # type: ignore[attr-defined]
@@ -367,7 +399,13 @@ def test_empty_registry_gives_no_results_not_an_error() -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"min_km": -1.0, "away_from": OSLO}, {"max_km": 1e9}, {"min_km": 10.0}, {"limit": 0}, {"limit": 10_000}],
+    [
+        {"min_km": -1.0, "away_from": OSLO},
+        {"max_km": 1e9},
+        {"min_km": 10.0},
+        {"limit": 0},
+        {"limit": 10_000},
+    ],
 )
 def test_bad_queries_are_refused(changes: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):

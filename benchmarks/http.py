@@ -1,0 +1,137 @@
+"""HTTP throughput: GET /api/v1/search next to a bare Starlette endpoint, in one run.
+
+Both are served by uvicorn with the same settings (one worker, no access log) and loaded
+by wrk (Debian package `wrk`; `make bench` installs it) from the same machine, one after the
+other. Prints requests/s and p99 for each and the ratio. Run on demand, not a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from capacity import demo, migrate
+from capacity.db import create_engine, session_factory
+from capacity.geocoder import Gazetteer
+
+ROOT = Path(__file__).parent
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "32")
+SEARCHES = [
+    "/api/v1/search?q=Bodø",
+    "/api/v1/search?q=0150&children=3,9",
+    "/api/v1/search?q=tromso&needs=wheelchair",
+    "/api/v1/search?q=Bergen&gender=man",
+    "/api/v1/search?q=8006&away_from=Bodø&min_km=200",
+    "/api/v1/search?lat=63.43&lon=10.39&language=ar",
+]
+LUA = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--factory",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT.parent,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{app} did not start")
+
+
+def wrk(url: str, script: str | None = None) -> tuple[float, float]:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
+    if script:
+        command[1:1] = ["-s", script]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    assert p99 is not None, output
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{output}")
+    return rps, float(p99.group(1)) * scale
+
+
+async def load_demo(url: str) -> None:
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        await demo.load(session, Gazetteer.load())
+    await engine.dispose()
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("install wrk first: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/bench.sqlite3"
+        migrate.upgrade(url)
+        asyncio.run(load_demo(url))
+        env = {
+            **os.environ,
+            "HAVN_DATABASE_URL": url,
+            "HAVN_DATA_DIR": folder,
+            "PYTHONPATH": str(ROOT),
+        }
+        script = Path(folder) / "paths.lua"
+        script.write_text(LUA % ", ".join(f'"{p}"' for p in SEARCHES), encoding="utf-8")
+        results = {}
+        for name, app, path, lua in (
+            ("bare Starlette endpoint", "bare:create_app", "/", None),
+            ("GET /api/v1/search", "web.app:create_app", "/", str(script)),
+        ):
+            port = free_port()
+            process = serve(app, port, env)
+            try:
+                wrk(f"http://127.0.0.1:{port}{path}", lua)  # warm-up run, discarded
+                results[name] = wrk(f"http://127.0.0.1:{port}{path}", lua)
+            finally:
+                process.terminate()
+                process.wait()
+        for name, (rps, p99) in results.items():
+            print(f"{name}: {rps:,.0f} requests/s, p99 {p99:.1f} ms")
+        ratio = results["GET /api/v1/search"][0] / results["bare Starlette endpoint"][0]
+        print(f"search / bare throughput: {ratio:.2f} (connections {CONNECTIONS}, {DURATION})")
+
+
+if __name__ == "__main__":
+    main()

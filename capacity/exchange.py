@@ -1,0 +1,221 @@
+"""Exchanging the registry with other systems: centres as CSV (in and out) and HSDS JSON (out).
+
+Plain functions: a session in, plain data out. Every change goes through audited registry
+functions; the caller commits. The CSV format itself lives in exchange_csv, HSDS in
+exchange_hsds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from capacity import audit, registry
+from capacity.errors import InvalidInput
+from capacity.exchange_csv import (
+    COLUMNS,
+    EDITABLE,
+    UNIT_DEFAULTS,
+    UNIT_FIELDS,
+    CentreRow,
+    RowError,
+    centre_cells,
+    invalid,
+    parse_centres_csv,
+)
+from capacity.exchange_hsds import export_hsds
+from capacity.models import UNIT_KINDS, Centre, ServedMunicipality, Unit, utcnow
+
+__all__ = [
+    "ImportReport",
+    "RowError",
+    "export_centres_csv",
+    "export_hsds",
+    "import_centres_csv",
+    "update_centre",
+]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: centres created, updated and left as they were."""
+
+    created: int
+    updated: int
+    unchanged: int
+    changed_ids: tuple[str, ...] = ()
+
+
+async def export_centres_csv(session: AsyncSession) -> str:
+    """Every centre as one CSV row (RFC 4180, header first, ordered by id)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for centre in sorted(await registry.list_centres(session), key=lambda c: c.id):
+        writer.writerow(centre_cells(centre))
+    return out.getvalue()
+
+
+async def import_centres_csv(session: AsyncSession, text: str | bytes, actor: str) -> ImportReport:
+    """Create and update centres from CSV `text` (as export_centres_csv writes it).
+
+    Every row is checked before anything is written: if any cell is wrong, InvalidInput is
+    raised with `detail["errors"]`, a list of RowError(line, column, message), and nothing
+    changes. A missing optional column leaves that field as it is. Changes go through
+    registry.add_centre and update_centre, so each is audited. The caller commits.
+    """
+    rows = parse_centres_csv(text)
+    existing = await _load(session, [row.id for row in rows])
+    errors = [error for row in rows for error in _check_units(row, existing.get(row.id))]
+    if errors:
+        raise invalid(errors)
+    created = updated = unchanged = 0
+    changed: list[str] = []
+    for row in rows:
+        centre = existing.get(row.id)
+        if centre is None:
+            await registry.add_centre(session, _new_centre(row), actor=actor)
+            created += 1
+        elif await update_centre(session, centre, _changes(row), actor):
+            updated += 1
+        else:
+            unchanged += 1
+            continue
+        changed.append(row.id)
+    return ImportReport(created, updated, unchanged, tuple(changed))
+
+
+def _check_units(row: CentreRow, centre: Centre | None) -> list[RowError]:
+    units = {unit.kind: unit for unit in centre.units} if centre is not None else {}
+    errors: list[RowError] = []
+    for kind, values in row.units.items():
+        if values is None and kind in units:
+            message = f"removing the {kind}'s unit is not done by import"
+            errors.append(RowError(row.line, f"{kind}_beds", message))
+        for name, free in _below_free(units.get(kind), values or {}):
+            message = f"cannot be below the {free} reported free now: lower that first"
+            errors.append(RowError(row.line, f"{kind}_{name}", message))
+    return errors
+
+
+def _below_free(unit: Unit | None, sizes: dict[str, Any]) -> list[tuple[str, int]]:
+    """The sizes in `sizes` smaller than the unit's free places now, with those places."""
+    numbers = unit.availability if unit is not None else None
+    if numbers is None:
+        return []
+    free = {
+        "beds": numbers.free_beds,
+        "family_rooms": numbers.free_family_rooms,
+        "accessible_rooms": numbers.free_accessible_rooms,
+    }
+    return [(name, free[name]) for name in free if name in sizes and sizes[name] < free[name]]
+
+
+async def _load(session: AsyncSession, ids: list[str]) -> dict[str, Centre]:
+    found: dict[str, Centre] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(Centre)
+            .where(Centre.id.in_(ids[start : start + 500]))
+            .options(
+                selectinload(Centre.units).selectinload(Unit.availability),
+                selectinload(Centre.municipalities),
+            )
+            .execution_options(populate_existing=True)
+        )
+        found.update({centre.id: centre for centre in await session.scalars(query)})
+    return found
+
+
+def _changes(row: CentreRow) -> dict[str, Any]:
+    changes: dict[str, Any] = dict(row.fields)
+    if row.serves is not None:
+        changes["serves"] = row.serves
+    changes["units"] = {kind: values for kind, values in row.units.items() if values is not None}
+    return changes
+
+
+def _new_centre(row: CentreRow) -> Centre:
+    now = utcnow()
+    fields = {"status": "open", "interpreter": True, "languages": []} | row.fields
+    centre = Centre(id=row.id, is_demo=False, version=1, created_at=now, updated_at=now, **fields)
+    centre.municipalities = [ServedMunicipality(municipality_code=c) for c in row.serves or []]
+    centre.units = [
+        Unit(kind=kind, **(UNIT_DEFAULTS | values))
+        for kind, values in row.units.items()
+        if values is not None
+    ]
+    return centre
+
+
+def _snapshot(centre: Centre) -> dict[str, Any]:
+    return registry.centre_record(centre) | {
+        "units": [registry.unit_record(unit) for unit in centre.units]
+    }
+
+
+async def update_centre(
+    session: AsyncSession, centre: Centre, changes: dict[str, Any], actor: str
+) -> bool:
+    """Change a centre's fields, served municipalities and units; audited as one event.
+
+    `centre` must be loaded with its units, their availability and municipalities
+    (registry.get_centre). `changes` holds already validated values: centre fields by name,
+    "serves" (municipality codes) and "units" ({kind: {field: value}}; a new kind adds a unit).
+    Returns False, writing nothing, when nothing differs. Raises InvalidInput for an unknown
+    key, or a size below the free places reported now (as registry.update_unit does).
+    """
+    unknown = set(changes) - EDITABLE - {"serves", "units"}
+    unit_changes: dict[str, dict[str, Any]] = changes.get("units") or {}
+    unknown |= {kind for kind in unit_changes if kind not in UNIT_KINDS}
+    unknown |= {name for values in unit_changes.values() for name in values} - set(UNIT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}", field=min(unknown))
+    fields = {k: v for k, v in changes.items() if k in EDITABLE and getattr(centre, k) != v}
+    current = {m.municipality_code: m for m in centre.municipalities}
+    serves = set(changes.get("serves", current))
+    units = {unit.kind: unit for unit in centre.units}
+    unit_diffs = {
+        kind: {k: v for k, v in values.items() if kind not in units or getattr(units[kind], k) != v}
+        for kind, values in unit_changes.items()
+    }
+    unit_diffs = {kind: diff for kind, diff in unit_diffs.items() if diff or kind not in units}
+    for kind, diff in unit_diffs.items():
+        for name, free in _below_free(units.get(kind), diff):
+            message = f"{kind} {name} cannot be below the {free} reported free: lower that first"
+            raise InvalidInput(message, field=f"{kind}_{name}")
+    if not fields and serves == set(current) and not unit_diffs:
+        return False
+    before = _snapshot(centre)
+    for name, value in fields.items():
+        setattr(centre, name, value)
+    for code in set(current) - serves:
+        centre.municipalities.remove(current[code])
+    for code in sorted(serves - set(current)):
+        centre.municipalities.append(ServedMunicipality(municipality_code=code))
+    for kind, diff in unit_diffs.items():
+        if kind in units:
+            for name, value in diff.items():
+                setattr(units[kind], name, value)
+        else:
+            centre.units.append(Unit(kind=kind, **(UNIT_DEFAULTS | diff)))
+    centre.version += 1
+    centre.updated_at = utcnow()
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="centre.updated",
+        entity="centre",
+        entity_id=centre.id,
+        centre_id=centre.id,
+        before=before,
+        after=_snapshot(centre),
+    )
+    return True

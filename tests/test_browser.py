@@ -1,0 +1,249 @@
+"""The public site in a real headless Chromium (Debian's), driven by Playwright.
+
+Screenshots of the main pages at 360 px and 1280 px are saved in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Playwright, Route, sync_playwright
+
+from capacity import demo, migrate
+from capacity.db import create_engine, session_factory
+from capacity.geocoder import Gazetteer
+from web.app import create_app
+from web.config import Settings
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "artifacts" / "screenshots"
+EXIT_SITE = "https://www.yr.no/"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PAGES = {
+    "search": "/",
+    "results": "/?q=Bod%C3%B8&children=4,9",
+    "ambiguous": "/?q=Os",
+    "centre": "/centres/{centre}",
+    "municipalities": "/municipalities",
+    "safety": "/safety",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The real app with the demo registry, served by uvicorn in a thread."""
+    folder = tmp_path_factory.mktemp("site")
+    url = f"sqlite:///{folder / 'site.sqlite3'}"
+    migrate.upgrade(url)
+
+    async def load() -> None:
+        engine = create_engine(url)
+        async with session_factory(engine)() as session:
+            await demo.load(session, Gazetteer.load())
+        await engine.dispose()
+
+    asyncio.run(load())
+    settings = Settings.from_environ({"HAVN_DATABASE_URL": url, "HAVN_DATA_DIR": str(folder)})
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    centre = demo.read_demo_file()[0]["id"]
+    yield {"base": f"http://127.0.0.1:{port}", "centre": centre}
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        yield launch(playwright)
+
+
+def launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+
+def neutral_site(route: Route) -> None:
+    route.fulfill(status=200, content_type="text/html", body="<title>Weather</title><p>Weather")
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    context.route(f"{EXIT_SITE}**", neutral_site)
+    yield context
+    context.close()
+
+
+def url(site: dict[str, str], name: str) -> str:
+    return site["base"] + PAGES[name].format(centre=site["centre"])
+
+
+def test_search_without_javascript_is_a_plain_get_form(
+    browser: Browser, site: dict[str, str]
+) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    assert page.locator("#locate").is_hidden()  # needs JavaScript, so it stays hidden
+    page.fill("#q", "Tromsø")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "q=Troms" in page.url
+    assert page.locator(".understood").inner_text().count("Troms") >= 1
+    assert page.locator(".card").count() > 0
+    assert page.locator("a#quick-exit").get_attribute("href") == EXIT_SITE
+    context.close()
+
+
+def test_search_with_javascript_updates_results_in_place(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    page.evaluate("window.havnMarker = 42")
+    before = page.evaluate("history.length")
+    page.fill("#q", "Bodø")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".card")
+    assert page.evaluate("window.havnMarker") == 42  # no page load: htmx swapped the results
+    assert "q=Bod" in page.url  # and the URL is shareable
+    assert page.evaluate("history.length") == before  # replaced, not pushed
+
+
+def test_quick_exit_replaces_the_page_so_back_does_not_return(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/safety")
+    page.goto(url(site, "results"))
+    page.click("#quick-exit")
+    page.wait_for_url(EXIT_SITE)
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.url.endswith("/safety")  # the results page is gone from history
+
+
+def test_escape_key_leaves_quickly(context: BrowserContext, site: dict[str, str]) -> None:
+    page = context.new_page()
+    page.goto(url(site, "results"))
+    before = page.evaluate("history.length")
+    page.keyboard.press("Escape")
+    page.wait_for_url(EXIT_SITE)
+    assert page.evaluate("history.length") == before
+
+
+def test_language_switch_and_right_to_left(context: BrowserContext, site: dict[str, str]) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    assert page.get_attribute("html", "lang") == "nb"
+    page.click(".languages a[lang=ar]")
+    page.wait_for_load_state()
+    assert page.get_attribute("html", "dir") == "rtl"
+    page.goto(site["base"] + "/safety")
+    assert page.get_attribute("html", "lang") == "ar"
+    cookies = context.cookies()
+    assert [(c["name"], c["value"], c["expires"]) for c in cookies] == [("havn_lang", "ar", -1)]
+
+
+def test_public_pages_only_talk_to_our_own_origin_and_set_no_cookie(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    for name in PAGES:
+        page.goto(url(site, name))
+        page.wait_for_load_state("networkidle")
+    assert requests and all(r.startswith(site["base"] + "/") for r in requests), requests
+    assert context.cookies() == []
+
+
+@pytest.mark.parametrize("language", ["nb", "ar"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_axe_finds_no_accessibility_violations(
+    browser: Browser, site: dict[str, str], name: str, language: str
+) -> None:
+    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    page.goto(url(site, name) + ("&" if "?" in PAGES[name] else "?") + f"lang={language}")
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
+        "'best-practice']})"
+    )
+    violations = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+    ]
+    context.close()
+    assert violations == []
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_pages_fit_a_360px_phone_even_with_text_at_200_percent(
+    browser: Browser, site: dict[str, str], name: str
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    page.goto(url(site, name))
+    page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.add_style_tag(content="html { font-size: 200% !important; }")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.add_style_tag(content="html { font-size: 100% !important; }")
+    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
+    context.close()
+
+
+def test_keyboard_alone_reaches_quick_exit_and_the_search(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    focused = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        focused.append(
+            page.evaluate("document.activeElement.id || document.activeElement.className")
+        )
+    assert "quick-exit" in focused
+    page.focus("#q")
+    page.keyboard.type("Bodø")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".card")

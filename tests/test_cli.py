@@ -1,0 +1,41 @@
+"""The operator's command line, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def havn(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", *args],
+        env={k: v for k, v in os.environ.items() if not k.startswith("HAVN_")} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_upgrade_and_demo_load_twice(tmp_path: Path) -> None:
+    env = {"HAVN_DATA_DIR": str(tmp_path / "data")}
+    first = havn("db", "upgrade", env=env)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "data" / "havn.sqlite3").exists()
+    loaded = havn("demo", "load", env=env)
+    assert loaded.returncode == 0 and "centres added" in loaded.stdout
+    assert not loaded.stdout.startswith("demo registry: 0")
+    again = havn("demo", "load", env=env)
+    assert again.returncode == 0 and "demo registry: 0 centres added" in again.stdout
+
+
+def test_a_bad_setting_stops_with_its_name(tmp_path: Path) -> None:
+    result = havn("db", "upgrade", env={"HAVN_STALE_AFTER_HOURS": "soon"})
+    assert result.returncode == 2 and "HAVN_STALE_AFTER_HOURS" in result.stderr
+
+
+def test_an_unsupported_database_is_refused_clearly(tmp_path: Path) -> None:
+    result = havn("db", "upgrade", env={"HAVN_DATABASE_URL": "mysql://root@localhost/havn"})
+    assert result.returncode == 1 and "Unsupported database" in result.stderr

@@ -1,0 +1,73 @@
+"""The demo registry: real centre facts, synthetic numbers, loaded once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from capacity import audit, demo, registry
+from capacity.geocoder import Gazetteer
+from capacity.models import Availability, Centre, Event
+
+SEED = Path(__file__).parent.parent.parent / "shared" / "seeds" / "003_a2b509e394866492.txt"
+
+
+def test_the_demo_file_names_real_municipalities_and_one_centre_per_municipality(
+    gazetteer: Gazetteer,
+) -> None:
+    centres = demo.read_demo_file()
+    assert len({c["id"] for c in centres}) == len(centres) >= 21
+    served: Counter[str] = Counter()
+    for centre in centres:
+        host = gazetteer.municipality(centre["host_municipality"])
+        assert host is not None, centre["id"]
+        for code in centre["serves"]:
+            assert gazetteer.municipality(code) is not None, (centre["id"], code)
+        if centre["status"] == "open":
+            served.update(centre["serves"])
+    assert [code for code, count in served.items() if count > 1] == []
+
+
+def test_the_demo_file_invents_no_phone_numbers() -> None:
+    seed = SEED.read_text(encoding="utf-8")
+    for centre in demo.read_demo_file():
+        if centre.get("phone"):
+            assert centre["phone"] in seed, centre["id"]
+        if centre.get("email"):
+            assert centre["email"].lower() in seed.lower(), centre["id"]
+
+
+def test_the_two_centres_closed_in_2025_are_closed() -> None:
+    closed = {c["name"] for c in demo.read_demo_file() if c["status"] == "closed"}
+    assert any("Sør-Helgeland" in name for name in closed)
+    assert any("Halden" in name for name in closed)
+
+
+async def test_loading_twice_changes_nothing(session: AsyncSession, gazetteer: Gazetteer) -> None:
+    added = await demo.load(session, gazetteer)
+    assert added == len(demo.read_demo_file())
+    events = await session.scalar(select(func.count()).select_from(Event))
+    revision = await audit.revision(session)
+    assert await demo.load(session, gazetteer) == 0
+    assert await session.scalar(select(func.count()).select_from(Event)) == events
+    assert await audit.revision(session) == revision
+
+
+async def test_demo_numbers_are_marked_and_closed_centres_have_none(
+    session: AsyncSession, gazetteer: Gazetteer
+) -> None:
+    await demo.load(session, gazetteer)
+    sources = set(await session.scalars(select(Availability.source)))
+    assert sources == {"demo"}
+    for centre in await registry.list_centres(session):
+        assert centre.is_demo
+        assert round(centre.latitude, 2) == centre.latitude  # approximate public point only
+        if centre.status == "closed":
+            assert all(unit.availability is None for unit in centre.units)
+        else:
+            assert all(unit.availability is not None for unit in centre.units)
+    index = await registry.load_index(session)
+    assert len(index.centres) == await session.scalar(select(func.count()).select_from(Centre))

@@ -1,0 +1,461 @@
+"""Staff, administrators and the write API: logins, boundaries, CSRF, concurrency, hostile input."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.testclient import TestClient
+
+from capacity import audit, registry
+from capacity.db import session_factory
+from capacity.geocoder import Gazetteer
+from capacity.models import ApiToken, Availability, Event, User, utcnow
+from tests.conftest import PASSWORD, make_centre, seed_people
+from web.app import create_app
+from web.config import Settings
+
+
+@pytest.fixture
+async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[dict[str, str]]:
+    async with session_factory(engine)() as session:
+        for centre_id, code in (("bodo", "1804"), ("oslo", "0301")):
+            centre = make_centre(centre_id, gazetteer, code)
+            await registry.add_centre(session, centre, actor="test")
+            await registry.set_availability(
+                session,
+                centre.units[0],
+                free_beds=3,
+                free_family_rooms=1,
+                free_accessible_rooms=1,
+                actor="test",
+                source="staff",
+            )
+        await session.commit()
+        tokens = await seed_people(session)
+    yield tokens
+
+
+@pytest.fixture
+def app_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_environ(
+        {
+            "HAVN_DATABASE_URL": database_url,
+            "HAVN_DATA_DIR": str(tmp_path),
+            "HAVN_INDEX_REFRESH_SECONDS": "0",
+        }
+    )
+
+
+@pytest.fixture
+def client(seeded: dict[str, str], app_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    token = csrf_of(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"csrf": token, "username": username, "password": password},
+        follow_redirects=False,
+    )
+
+
+def page(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+async def free_beds(engine: AsyncEngine, centre_id: str) -> int:
+    async with session_factory(engine)() as session:
+        centre = await registry.get_centre(session, centre_id)
+        numbers = centre.units[0].availability
+        assert numbers is not None
+        return numbers.free_beds
+
+
+def test_login_sends_each_role_home_and_wrong_passwords_are_refused(client: TestClient) -> None:
+    assert login(client, "staff-a").headers["location"] == "/staff"
+    client.cookies.clear()
+    assert login(client, "adviser").headers["location"] == "/console"
+    client.cookies.clear()
+    assert login(client, "admin").headers["location"] == "/admin"
+    client.cookies.clear()
+    wrong = login(client, "staff-a", "not the password")
+    assert wrong.status_code == 401 and page(wrong).select_one("#login-error")
+    assert login(client, "nobody-at-all").status_code == 401
+
+
+def test_public_pages_get_no_session_cookie(client: TestClient) -> None:
+    for path in ("/", "/?q=Bodø", "/safety", "/api/v1/search?q=Bodø"):
+        assert "set-cookie" not in client.get(path).headers
+
+
+def test_logins_are_rate_limited(client: TestClient) -> None:
+    statuses = [login(client, "staff-a", f"wrong-{n}").status_code for n in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+    assert login(client, "staff-a").status_code == 429  # even the right password, for a while
+
+
+def test_staff_see_and_change_only_their_own_centre(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "staff-a")
+    dashboard = client.get("/staff")
+    assert page(dashboard).select_one("h1").get_text(strip=True) == "Bodø krisesenter"
+    assert client.get("/staff?centre=oslo").status_code == 403
+    assert client.get("/console").status_code == 403
+    assert client.get("/admin").status_code == 403
+    form = page(dashboard).select_one("form.unit-card")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    response = client.post(
+        form["action"], data={**fields, "step": "free_beds:+1"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    other = (
+        page(client.get("/staff"))
+        .select_one("form.unit-card")["action"]
+        .replace("/units/1/", "/units/3/")
+    )
+    refused = client.post(other, data={**fields, "free_beds": "1"})
+    assert refused.status_code == 403
+
+
+async def test_one_tap_plus_and_minus_are_audited(client: TestClient, engine: AsyncEngine) -> None:
+    login(client, "staff-a")
+    for step in ("free_beds:+1", "free_beds:+1", "free_beds:-1"):
+        form = page(client.get("/staff")).select_one("form.unit-card")
+        fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+        client.post(form["action"], data={**fields, "step": step})
+    assert await free_beds(engine, "bodo") == 4
+    async with session_factory(engine)() as session:
+        events = [e for e in await audit.history(session, "bodo") if e.action == "availability.set"]
+    assert [(e.actor, e.after["free_beds"]) for e in events[:3]] == [  # type: ignore[index]
+        ("staff-a", 4),
+        ("staff-a", 5),
+        ("staff-a", 4),
+    ]
+
+
+async def test_a_stale_form_cannot_overwrite_a_newer_number(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "staff-a")
+    form = page(client.get("/staff")).select_one("form.unit-card")
+    stale = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    client.post(form["action"], data={**stale, "free_beds": "2"})
+    response = client.post(form["action"], data={**stale, "free_beds": "7"})
+    assert response.status_code == 409
+    assert await free_beds(engine, "bodo") == 2
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"csrf": ""},
+        {"csrf": "forged"},
+        {"free_beds": "abc"},
+        {"free_beds": "-5"},
+        {"free_beds": "99999"},
+        {"version": "x"},
+        {"step": "free_beds:+100"},
+        {"free_beds": "<script>alert(1)</script>"},
+        {"free_beds": "1" * 5000},
+    ],
+)
+async def test_hostile_dashboard_posts_change_nothing(
+    client: TestClient, engine: AsyncEngine, changes: dict[str, str]
+) -> None:
+    login(client, "staff-a")
+    form = page(client.get("/staff")).select_one("form.unit-card")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    response = client.post(form["action"], data={**fields, **changes})
+    assert 400 <= response.status_code < 500
+    assert await free_beds(engine, "bodo") == 3
+
+
+def test_forms_without_a_session_are_refused(client: TestClient) -> None:
+    response = client.post(
+        "/staff/units/1/availability", data={"free_beds": "1"}, follow_redirects=False
+    )
+    assert response.status_code in (303, 401, 403)
+    assert response.status_code != 200
+
+
+async def test_status_and_what_the_unit_accepts(client: TestClient, engine: AsyncEngine) -> None:
+    login(client, "staff-a")
+    token = csrf_of(client.get("/staff").text)
+    missing_reason = client.post(
+        "/staff/status", data={"csrf": token, "status": "temporarily_closed"}
+    )
+    assert missing_reason.status_code == 422
+    client.post(
+        "/staff/status",
+        data={"csrf": token, "status": "temporarily_closed", "status_reason": "Water damage"},
+    )
+    closed = client.post("/staff/status", data={"csrf": token, "status": "closed"})
+    assert closed.status_code == 403  # closing for good is an administrator's decision
+    client.post(
+        "/staff/units/1/accepts",
+        data={"csrf": token, "children": "on", "pets": "on", "boys_max_age": "14"},
+    )
+    async with session_factory(engine)() as session:
+        centre = await registry.get_centre(session, "bodo")
+    assert (centre.status, centre.status_reason) == ("temporarily_closed", "Water damage")
+    assert (centre.units[0].pets, centre.units[0].boys_max_age, centre.units[0].vision) == (
+        True,
+        14,
+        False,
+    )
+    bad_age = client.post("/staff/units/1/accepts", data={"csrf": token, "boys_max_age": "99"})
+    assert bad_age.status_code == 422
+
+
+def test_history_is_per_centre_for_staff_and_exports_csv(client: TestClient) -> None:
+    login(client, "staff-b")
+    text = client.get("/staff/history").text
+    assert "oslo" in text and "· bodo" not in text
+    export = client.get("/staff/history.csv")
+    assert export.headers["content-type"].startswith("text/csv")
+    rows = export.text.strip().splitlines()
+    assert rows[0].startswith("id,at,actor,action") and all(",oslo," in r for r in rows[1:])
+
+
+# -- the write API ---------------------------------------------------------------------------
+
+URL = "/api/v1/centres/bodo/units/women/availability"
+BODY = {"free_beds": 2, "free_family_rooms": 1, "free_accessible_rooms": 0}
+
+
+def put(
+    client: TestClient,
+    token: str | None,
+    body: Any = BODY,
+    etag: str | None = '"1"',
+    **headers: str,
+) -> Any:
+    sent = dict(headers)
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    if etag is not None:
+        sent["If-Match"] = etag
+    return client.put(URL, json=body, headers=sent)
+
+
+def test_the_write_api_with_etags(client: TestClient, seeded: dict[str, str]) -> None:
+    token = seeded["token-a"]
+    current = client.get(URL)
+    assert current.headers["etag"] == '"1"' and current.json()["free_beds"] == 3
+    assert put(client, token, etag=None).status_code == 428
+    changed = put(client, token)
+    assert changed.status_code == 200 and changed.headers["etag"] == '"2"'
+    assert changed.json()["free_beds"] == 2
+    retry = put(client, token)  # the same request again: idempotent
+    assert retry.status_code == 200 and retry.headers["etag"] == '"2"'
+    stale = put(client, token, body={**BODY, "free_beds": 9})
+    assert stale.status_code == 409 and stale.json()["current"]["free_beds"] == 2
+    assert stale.headers["etag"] == '"2"'
+    fresh = put(client, token, body={**BODY, "free_beds": 9}, etag='"2"')
+    assert fresh.status_code == 200 and fresh.json()["free_beds"] == 9
+
+
+def test_the_write_api_refuses_other_centres_and_bad_tokens(
+    client: TestClient, seeded: dict[str, str]
+) -> None:
+    assert put(client, None).status_code == 401
+    assert put(client, "havn_nope_nope").status_code == 401
+    assert put(client, seeded["token-a"][:-2] + "xx").status_code == 401
+    assert put(client, seeded["token-b"]).status_code == 403
+    assert put(client, seeded["token-adviser"]).status_code == 403  # advisers do not edit centres
+
+
+async def test_revoked_and_expired_tokens_are_refused(
+    client: TestClient, seeded: dict[str, str], engine: AsyncEngine
+) -> None:
+    token_id = seeded["token-a"].split("_")[1]
+    async with session_factory(engine)() as session:
+        token = await session.get(ApiToken, token_id)
+        assert token is not None
+        token.expires_at = utcnow() - timedelta(seconds=1)
+        await session.commit()
+    assert put(client, seeded["token-a"]).json()["detail"] == "This API token has expired"
+    async with session_factory(engine)() as session:
+        token = await session.get(ApiToken, token_id)
+        assert token is not None
+        token.expires_at, token.revoked_at = None, utcnow()
+        await session.commit()
+    assert put(client, seeded["token-a"]).json()["detail"] == "This API token was revoked"
+
+
+@pytest.mark.parametrize(
+    "body,headers,status",
+    [
+        ("{", {"Content-Type": "application/json"}, 422),
+        ("[]", {"Content-Type": "application/json"}, 422),
+        ('{"free_beds": 1}', {"Content-Type": "application/json"}, 422),
+        (
+            '{"free_beds": -1, "free_family_rooms": 0, "free_accessible_rooms": 0}',
+            {"Content-Type": "application/json"},
+            422,
+        ),
+        (
+            '{"free_beds": 11, "free_family_rooms": 0, "free_accessible_rooms": 0}',
+            {"Content-Type": "application/json"},
+            422,
+        ),
+        (
+            '{"free_beds": "2", "free_family_rooms": 0, "free_accessible_rooms": 0}',
+            {"Content-Type": "application/json"},
+            422,
+        ),
+        (
+            '{"free_beds": true, "free_family_rooms": 0, "free_accessible_rooms": 0}',
+            {"Content-Type": "application/json"},
+            422,
+        ),
+        (
+            '{"free_beds": 1, "free_family_rooms": 0, "free_accessible_rooms": 0, "x": 1}',
+            {"Content-Type": "application/json"},
+            422,
+        ),
+        (
+            '{"free_beds": 1e400, "free_family_rooms": 0, "free_accessible_rooms": 0}',
+            {"Content-Type": "application/json"},
+            422,
+        ),
+        ("free_beds=1", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ("x" * 20_000, {"Content-Type": "application/json"}, 422),
+    ],
+)
+async def test_hostile_api_bodies_are_refused_and_lose_nothing(
+    client: TestClient,
+    seeded: dict[str, str],
+    engine: AsyncEngine,
+    body: str,
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    response = client.put(
+        URL,
+        content=body,
+        headers={**headers, "Authorization": f"Bearer {seeded['token-a']}", "If-Match": '"1"'},
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await free_beds(engine, "bodo") == 3
+
+
+def test_bad_if_match_values(client: TestClient, seeded: dict[str, str]) -> None:
+    for value in ("nonsense", '"-1"', '"99999999999"', "*x"):
+        assert put(client, seeded["token-a"], etag=value).status_code in (409, 422)
+
+
+# -- administration ----------------------------------------------------------------------------
+
+
+async def test_admin_creates_users_resets_passwords_and_tokens(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "admin")
+    token = csrf_of(client.get("/admin").text)
+    created = client.post(
+        "/admin/users",
+        data={
+            "csrf": token,
+            "username": "new-staff",
+            "display_name": "New",
+            "role": "staff",
+            "centre_id": "bodo",
+            "password": "temporary password 1",
+        },
+    )
+    assert created.status_code == 200
+    weak = client.post(
+        "/admin/users",
+        data={
+            "csrf": token,
+            "username": "weak",
+            "role": "adviser",
+            "password": "short",
+        },
+    )
+    assert weak.status_code == 422 and page(weak).select_one(".problem")
+    staff_without_centre = client.post(
+        "/admin/users",
+        data={
+            "csrf": token,
+            "username": "lost",
+            "role": "staff",
+            "password": "long enough password",
+        },
+    )
+    assert staff_without_centre.status_code == 422
+    made = client.post(
+        "/admin/tokens",
+        data={"csrf": token, "name": "bodo system", "role": "staff", "centre_id": "bodo"},
+    )
+    plain = page(made).select_one("#new-token").get_text()
+    assert plain.startswith("havn_")
+    assert plain not in client.get("/admin").text  # shown once
+    async with session_factory(engine)() as session:
+        stored = await session.scalar(select(ApiToken).where(ApiToken.name == "bodo system"))
+        assert stored is not None and plain.split("_")[2] not in stored.secret_hash
+        user = await session.scalar(select(User).where(User.username == "new-staff"))
+        assert user is not None and user.password_hash.startswith("$argon2id$")
+        assert user.must_change_password
+
+
+def test_a_password_reset_ends_the_other_sessions(
+    client: TestClient, app_settings: Settings
+) -> None:
+    login(client, "staff-a")
+    assert client.get("/staff").status_code == 200
+    with TestClient(create_app(app_settings)) as admin:
+        login(admin, "admin")
+        admin_page = page(admin.get("/admin"))
+        form = next(f for f in admin_page.select("form") if "/password" in f.get("action", ""))
+        user_forms = [
+            f for f in admin_page.select("form") if f.get("action", "").endswith("/password")
+        ]
+        target = next(f for f in user_forms if "staff-a" in f.parent.get_text())
+        assert form is not None
+        admin.post(
+            target["action"],
+            data={"csrf": csrf_of(admin.get("/admin").text), "password": "brand new password 1"},
+        )
+    assert client.get("/staff", follow_redirects=False).status_code in (303, 401)
+
+
+def test_readiness_and_metrics(client: TestClient) -> None:
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok"}
+    client.get("/api/v1/search", params={"q": "Bodø"})
+    metrics = client.get("/metrics").text
+    assert 'havn_http_requests_total{method="GET",route="/api/v1/search",status="200"}' in metrics
+    assert "havn_stale_units" in metrics
+    assert "127.0.0.1" not in metrics and "testclient" not in metrics
+
+
+async def test_every_change_is_audited(
+    client: TestClient, seeded: dict[str, str], engine: AsyncEngine
+) -> None:
+    async with session_factory(engine)() as session:
+        before = await session.scalar(select(func.count()).select_from(Event))
+    put(client, seeded["token-a"])
+    async with session_factory(engine)() as session:
+        after = await session.scalar(select(func.count()).select_from(Event))
+        numbers = await session.scalar(select(Availability).where(Availability.free_beds == 2))
+    assert after == (before or 0) + 1 and numbers is not None

@@ -1,0 +1,69 @@
+"""Every string the site shows is in the template and in every catalog, placeholders intact."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from web.i18n import CATALOGS, LANGUAGES, reviewed
+
+ROOT = Path(__file__).parent.parent
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+TRANSLATED = [code for code in LANGUAGES if code != "en"]
+
+
+def read(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle)
+
+
+def source_ids() -> set[str]:
+    found = set()
+    method_map = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+    for _, _, message, _, _ in extract_from_dir(ROOT, method_map, keywords=KEYWORDS):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def ids(catalog: Catalog) -> set[str]:
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+
+
+def test_the_template_is_up_to_date_with_the_sources() -> None:
+    template = ids(read(CATALOGS / "messages.pot"))
+    assert source_ids() == template, "run `make messages` to update the catalogs"
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_every_catalog_translates_every_message_with_its_placeholders(code: str) -> None:
+    catalog = read(CATALOGS / code / "LC_MESSAGES" / "messages.po")
+    template = read(CATALOGS / "messages.pot")
+    assert ids(catalog) == ids(template)
+    for message in catalog:
+        if not message.id:
+            continue
+        source = message.id if isinstance(message.id, str) else message.id[1]
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"{code}: untranslated {source!r}"
+        assert "fuzzy" not in message.flags, f"{code}: fuzzy {source!r}"
+        for text in strings:
+            assert set(PLACEHOLDER.findall(text)) <= set(PLACEHOLDER.findall(source)) | {"%(num)s"}
+            assert set(PLACEHOLDER.findall(source)) - {"%(num)s"} <= set(PLACEHOLDER.findall(text))
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_an_unreviewed_catalog_says_so(code: str) -> None:
+    header = (CATALOGS / code / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")[:3000]
+    assert "X-Havn-Reviewed:" in header
+    assert reviewed(code) == ("X-Havn-Reviewed: yes" in header)
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_catalogs_are_compiled(code: str) -> None:
+    assert (CATALOGS / code / "LC_MESSAGES" / "messages.mo").exists(), "run `make messages`"

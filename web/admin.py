@@ -1,0 +1,287 @@
+"""Administration: centres, their units and municipalities, users, API tokens, import/export."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from capacity import accounts, audit, exchange, registry
+from capacity.errors import Conflict, HavnError, InvalidInput, NotFound
+from capacity.exchange_hsds import export_hsds
+from capacity.models import ApiToken, Centre, ServedMunicipality, Unit, User, utcnow
+from web.auth import csrf_token, current_user, form, services
+from web.templating import Pages
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+MAX_IMPORT = 5_000_000
+PRIVATE_FIELDS = ("intake_phone", "adviser_notes")
+
+
+def pages(request: Request) -> Pages:
+    found: Pages = request.app.state.pages
+    return found
+
+
+async def overview(
+    request: Request, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    user = await current_user(request, "admin")
+    async with services(request).session() as session:
+        centres = await registry.list_centres(session)
+        users = list(await session.scalars(select(User).order_by(User.username)))
+        tokens = list(await session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+    context = {
+        "user": user,
+        "centres": centres,
+        "users": users,
+        "tokens": tokens,
+        "csrf": csrf_token(request),
+        "problem": None,
+        "message": None,
+        "new_token": None,
+        **(extra or {}),
+    }
+    return pages(request).render(request, "admin.html", context, status_code=status, private=True)
+
+
+async def _guarded(request: Request, action: Any, upload: bool = False) -> Response:
+    """Run a form action; a domain error re-renders the page with its message, losing nothing."""
+    user = await current_user(request, "admin")
+    data = await (
+        form(request, max_bytes=MAX_IMPORT + 100_000, max_files=1) if upload else form(request)
+    )
+    try:
+        extra = await action(request, user, data)
+    except (InvalidInput, Conflict, NotFound) as exc:
+        return await overview(request, {"problem": exc.message}, status=exc.status)
+    if extra is None:
+        return RedirectResponse("/admin", status_code=303)
+    return await overview(request, extra)
+
+
+def _text(data: FormData, name: str, limit: int = 200) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text", field=name)
+    if len(value) > limit:
+        raise InvalidInput(f"{name} is too long (at most {limit} characters)", field=name)
+    return value.strip()
+
+
+def _codes(request: Request, text: str) -> list[str]:
+    gazetteer = services(request).gazetteer
+    codes = [code for code in re.split(r"[\s,;]+", text) if code]
+    unknown = [code for code in codes if gazetteer.municipality(code) is None]
+    if unknown:
+        raise InvalidInput(f"Unknown municipality number {unknown[0][:8]!r}", field="serves")
+    return sorted(set(codes))
+
+
+async def create_centre(request: Request, user: User, data: FormData) -> None:
+    centre_id = _text(data, "id", 64).lower()
+    if not SLUG.match(centre_id):
+        raise InvalidInput("The id is lowercase letters, digits and dashes", field="id")
+    host = _text(data, "host_municipality", 8)
+    place = services(request).gazetteer.municipality(host)
+    if place is None:
+        raise InvalidInput(f"Unknown municipality number {host!r}", field="host_municipality")
+    name = _text(data, "name")
+    if not name:
+        raise InvalidInput("Give the centre's name", field="name")
+    now = utcnow()
+    centre = Centre(
+        id=centre_id,
+        name=name,
+        country="NO",
+        region=place.county,
+        host_municipality=host,
+        status="open",
+        languages=["nb"],
+        interpreter=True,
+        latitude=round(place.latitude, 2),
+        longitude=round(place.longitude, 2),
+        phone=_text(data, "phone", 40) or None,
+        email=_text(data, "email") or None,
+        is_demo=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    centre.municipalities = [
+        ServedMunicipality(municipality_code=code)
+        for code in _codes(request, _text(data, "serves", 4000)) or [host]
+    ]
+    centre.units = [Unit(kind="women", beds=0, rooms=0, family_rooms=0, accessible_rooms=0)]
+    async with services(request).session() as session:
+        await registry.add_centre(session, centre, actor=user.username)
+        await session.commit()
+    await services(request).announce()
+
+
+async def edit_centre(request: Request, user: User, data: FormData) -> None:
+    centre_id = request.path_params["centre_id"]
+    async with services(request).session() as session:
+        centre = await registry.get_centre(session, centre_id)
+        changes: dict[str, Any] = {
+            "name": _text(data, "name") or centre.name,
+            "phone": _text(data, "phone", 40) or None,
+            "email": _text(data, "email") or None,
+            "website": _text(data, "website", 300) or None,
+            "serves": _codes(request, _text(data, "serves", 4000)),
+            "units": {},
+        }
+        for kind in ("women", "men"):
+            sizes = {}
+            for name in ("beds", "rooms", "family_rooms", "accessible_rooms"):
+                raw = _text(data, f"{kind}_{name}", 4)
+                if raw:
+                    if not raw.isdigit():
+                        raise InvalidInput(f"{kind} {name} must be a whole number", field=name)
+                    sizes[name] = int(raw)
+            if sizes:
+                changes["units"][kind] = sizes
+        await exchange.update_centre(session, centre, changes, actor=user.username)
+        private = {name: _text(data, name, 2000) or None for name in PRIVATE_FIELDS}
+        before = {name: getattr(centre, name) for name in PRIVATE_FIELDS}
+        if private != before:
+            for name, value in private.items():
+                setattr(centre, name, value)
+            audit.record(
+                session,
+                actor=user.username,
+                action="centre.private_updated",
+                entity="centre",
+                entity_id=centre.id,
+                centre_id=centre.id,
+                before=before,
+                after=private,
+            )
+        await session.commit()
+    await services(request).announce()
+
+
+async def create_user(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    async with services(request).session() as session:
+        created = await accounts.create_user(
+            session,
+            username=_text(data, "username", 120),
+            display_name=_text(data, "display_name", 120),
+            role=_text(data, "role", 12),
+            centre_id=_text(data, "centre_id", 64) or None,
+            password=str(data.get("password", "")),
+            actor=user.username,
+        )
+        await session.commit()
+        return {
+            "message": f"User {created.username} created; they choose a password at first login."
+        }
+
+
+async def reset_password(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    async with services(request).session() as session:
+        target = await session.get(User, int(request.path_params["user_id"]))
+        if target is None:
+            raise NotFound("No such user")
+        await accounts.set_password(
+            session, target, str(data.get("password", "")), actor=user.username, must_change=True
+        )
+        await session.commit()
+        return {"message": f"New temporary password set for {target.username}."}
+
+
+async def create_token(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    async with services(request).session() as session:
+        token, plain = await accounts.create_token(
+            session,
+            name=_text(data, "name", 120),
+            role=_text(data, "role", 12),
+            centre_id=_text(data, "centre_id", 64) or None,
+            actor=user.username,
+        )
+        await session.commit()
+        return {"new_token": plain, "message": f"Token {token.name} created."}
+
+
+async def revoke_token(request: Request, user: User, data: FormData) -> None:
+    async with services(request).session() as session:
+        await accounts.revoke_token(
+            session, request.path_params["token_id"], actor=accounts.principal_for_user(user)
+        )
+        await session.commit()
+
+
+async def import_csv(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    upload = data.get("file")
+    if isinstance(upload, UploadFile):
+        raw: str | bytes = await upload.read(MAX_IMPORT + 1)
+    else:
+        raw = str(data.get("text", ""))
+    if len(raw) > MAX_IMPORT:
+        raise InvalidInput("The file is larger than 5 MB", field="file")
+    async with services(request).session() as session:
+        try:
+            report = await exchange.import_centres_csv(session, raw, actor=user.username)
+        except HavnError:
+            await session.rollback()
+            raise
+        await session.commit()
+    await services(request).announce()
+    return {
+        "message": f"Imported: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged."
+    }
+
+
+def action(handler: Any, upload: bool = False) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return await _guarded(request, handler, upload)
+
+    return endpoint
+
+
+async def export_csv(request: Request) -> Response:
+    await current_user(request, "admin")
+    async with services(request).session() as session:
+        text = await exchange.export_centres_csv(session)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="havn-centres.csv"'},
+    )
+
+
+async def hsds(request: Request) -> Response:
+    """The public directory as Open Referral HSDS JSON (no secret fields)."""
+    gazetteer = services(request).gazetteer
+
+    def name(code: str) -> str | None:
+        place = gazetteer.municipality(code)
+        return place.municipality if place else None
+
+    async with services(request).session() as session:
+        document = await export_hsds(session, name)
+    return JSONResponse(document, headers={"Cache-Control": "no-store"})
+
+
+async def admin_page(request: Request) -> Response:
+    return await overview(request)
+
+
+routes = [
+    Route("/admin", admin_page, methods=["GET"]),
+    Route("/admin/centres", action(create_centre), methods=["POST"]),
+    Route("/admin/centres/{centre_id}", action(edit_centre), methods=["POST"]),
+    Route("/admin/users", action(create_user), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/password", action(reset_password), methods=["POST"]),
+    Route("/admin/tokens", action(create_token), methods=["POST"]),
+    Route("/admin/tokens/{token_id}/revoke", action(revoke_token), methods=["POST"]),
+    Route("/admin/import", action(import_csv, upload=True), methods=["POST"]),
+    Route("/admin/export.csv", export_csv, methods=["GET"]),
+]
+api_routes = [Route("/export/hsds", hsds, methods=["GET"])]

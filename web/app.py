@@ -1,0 +1,134 @@
+"""The Starlette application: routes, middleware and the lifespan that builds services."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from capacity.db import create_engine, session_factory
+from capacity.geocoder import Gazetteer
+from web import admin, api, auth, console, events, ops, pages, staff
+from web.auth import SESSION_COOKIE, SESSION_HOURS
+from web.config import Settings
+from web.openapi import openapi
+from web.ops import Metrics, MetricsMiddleware
+from web.problems import EXCEPTION_HANDLERS
+from web.services import Services
+from web.templating import Pages
+
+# Everything a page needs comes from our own origin: no CDN, font, map tile or analytics.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CSP.encode()),
+    (b"permissions-policy", b"geolocation=(self), camera=(), microphone=(), interest-cohort=()"),
+]
+STATIC = Path(__file__).parent / "static"
+
+
+class SecurityHeaders:
+    """Adds the headers every response carries (pages may set a wider CSP themselves)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name for name, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def secret_key(settings: Settings) -> str:
+    """HAVN_SECRET_KEY, or one generated once into the data folder (the embedded default)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The app; settings default to the environment's. Services start in the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        if config.uses_sqlite:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(config.database_url)
+        services = Services(
+            settings=config,
+            engine=engine,
+            sessions=session_factory(engine),
+            gazetteer=Gazetteer.load(),
+            redis=Redis.from_url(config.redis_url) if config.redis_url else None,
+        )
+        await services.start()
+        services.feed.on_change = metrics.updates.inc
+        app.state.services = services
+        app.state.pages = Pages()
+        app.state.metrics = metrics
+        try:
+            yield {}
+        finally:
+            await services.stop()
+
+    config = settings or Settings.from_environ()
+    metrics = Metrics()
+    return Starlette(
+        routes=[
+            *ops.routes,
+            *events.routes,
+            Route("/api/openapi.json", openapi, methods=["GET"]),
+            Mount("/api/v1", routes=api.routes),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *pages.routes,
+            *auth.routes,
+            *staff.routes,
+            *console.routes,
+            *admin.routes,
+        ],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(SecurityHeaders),
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret_key(config),
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_HOURS * 3600,
+                same_site="strict",
+                https_only=False,
+            ),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )

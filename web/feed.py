@@ -1,0 +1,162 @@
+"""Registry changes, pushed to every worker and on to open pages (Server-Sent Events).
+
+A change committed in any worker reaches the others through Redis publish/subscribe within
+milliseconds. The database stays the source of truth: each worker also polls the audit
+revision, so with Redis down (or not configured) changes still arrive, a little later, and
+when Redis returns the subscriber reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from capacity import audit
+from capacity.models import Event
+
+log = logging.getLogger("havn.feed")
+CHANNEL = "havn:changes"
+QUEUE_SIZE = 256
+REMEMBERED = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    revision: int
+    action: str
+    centre_id: str | None
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {"revision": self.revision, "action": self.action, "centre": self.centre_id}
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Change:
+        data: dict[str, Any] = json.loads(raw)
+        return cls(int(data["revision"]), str(data["action"]), data.get("centre"))
+
+
+class ChangeFeed:
+    """Fans registry changes out to this worker's subscribers, each change once."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis | None,
+        poll_seconds: float,
+    ) -> None:
+        self.sessions = sessions
+        self.redis = redis
+        self.poll_seconds = poll_seconds
+        self.redis_up = False
+        self._subscribers: set[asyncio.Queue[Change]] = set()
+        self._seen: deque[int] = deque(maxlen=REMEMBERED)
+        self._seen_set: set[int] = set()
+        self._cursor = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self.on_change: Callable[[], None] | None = None  # e.g. a metrics counter
+
+    async def start(self) -> None:
+        async with self.sessions() as session:
+            self._cursor = await audit.revision(session)
+        self._tasks.append(asyncio.create_task(self._poll(), name="feed-poll"))
+        if self.redis is not None:
+            self._tasks.append(asyncio.create_task(self._listen(), name="feed-redis"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def publish(self, changes: list[Change]) -> None:
+        """Announce committed changes: to this worker now, to the others through Redis."""
+        for change in changes:
+            self._deliver(change)
+        if self.redis is None:
+            return
+        try:
+            for change in changes:
+                await self.redis.publish(CHANNEL, change.as_json())
+        except (RedisError, OSError) as exc:
+            # Other workers will still see the change by polling the database.
+            log.warning("redis publish failed: %s", type(exc).__name__)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Change]]:
+        queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def _deliver(self, change: Change) -> None:
+        if change.revision in self._seen_set:
+            return
+        if len(self._seen) == self._seen.maxlen:
+            self._seen_set.discard(self._seen[0])
+        self._seen.append(change.revision)
+        self._seen_set.add(change.revision)
+        if self.on_change is not None:
+            self.on_change()
+        for queue in list(self._subscribers):
+            if queue.full():  # a slow reader misses old changes, never blocks the feed
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(change)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                async with self.sessions() as session:
+                    rows = await session.execute(
+                        select(Event.id, Event.action, Event.centre_id)
+                        .where(Event.id > self._cursor)
+                        .order_by(Event.id)
+                        .limit(500)
+                    )
+                    for revision, action, centre_id in rows:
+                        self._cursor = max(self._cursor, revision)
+                        self._deliver(Change(revision, action, centre_id))
+            except Exception:  # the feed must outlive a database hiccup
+                log.exception("polling the audit revision failed")
+
+    async def _listen(self) -> None:
+        assert self.redis is not None
+        delay = 0.5
+        while True:
+            try:
+                pubsub = self.redis.pubsub()
+                await pubsub.subscribe(CHANNEL)
+                self.redis_up, delay = True, 0.5
+                log.info("subscribed to %s", CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self._deliver(Change.from_json(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, ValueError, KeyError) as exc:
+                self.redis_up = False
+                log.warning("redis subscription lost (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)

@@ -1,0 +1,217 @@
+"""The OpenAPI 3.1 description of the public JSON API, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from capacity.party import Need
+
+
+def _param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string", "maxLength": 200},
+    }
+
+
+PROBLEM = {
+    "description": "A problem (RFC 9457): `detail` says what to change",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+SEARCH_PARAMS = [
+    _param("q", "Where: postcode, place or municipality (or give lat and lon)"),
+    _param(
+        "lat",
+        "Latitude of the person's position",
+        {"type": "number", "minimum": -90, "maximum": 90},
+    ),
+    _param("lon", "Longitude", {"type": "number", "minimum": -180, "maximum": 180}),
+    _param("gender", "Who needs the place", {"type": "string", "enum": ["woman", "man", "other"]}),
+    _param(
+        "adults", "Adults in the party (default 1)", {"type": "integer", "minimum": 1, "maximum": 6}
+    ),
+    _param("children", "Children's ages, comma-separated; suffix b (boy) or g (girl): 3,12b"),
+    _param("needs", "Comma-separated: " + ", ".join(n.value for n in Need)),
+    _param("language", "Language the person speaks (ISO 639-1, e.g. ar)"),
+    _param("away_from", "A place the result must be far from (with min_km)"),
+    _param("min_km", "Minimum distance from away_from in km", {"type": "number", "minimum": 0}),
+    _param("max_km", "Maximum distance from where, in km", {"type": "number", "minimum": 0}),
+    _param(
+        "limit",
+        "Most results (1–500, default 20)",
+        {"type": "integer", "minimum": 1, "maximum": 500},
+    ),
+]
+
+
+def _get(
+    summary: str, params: list[dict[str, Any]], schema: str, errors: tuple[int, ...]
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "OK",
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+        }
+    }
+    for status in errors:
+        responses[str(status)] = PROBLEM
+    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Havn registry API",
+        "version": "1",
+        "description": (
+            "Crisis-centre capacity. Public responses never contain a street address; "
+            "coordinates are the municipality's approximate point, rounded to 2 decimals."
+        ),
+    },
+    "paths": {
+        "/api/v1/centres": _get(
+            "All centres with units and free places",
+            [_param("country", "ISO country code, e.g. NO")],
+            "CentreList",
+            (422,),
+        ),
+        "/api/v1/centres/{centre_id}": {
+            "get": {
+                **_get("One centre", [], "Centre", (404,))["get"],
+                "parameters": [
+                    {
+                        "name": "centre_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+            }
+        },
+        "/api/v1/geocode": _get(
+            "Resolve a place name or postcode (offline gazetteer)",
+            [{**_param("q", "Place, municipality or postcode"), "required": True}],
+            "Geocode",
+            (422,),
+        ),
+        "/api/v1/search": _get(
+            "Rank centres for a party: now, call to check, unavailable; nearest first",
+            SEARCH_PARAMS,
+            "Search",
+            (409, 422),
+        ),
+        "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
+    },
+    "components": {
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "required": ["status", "code", "detail"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "detail": {"type": "string"},
+                    "field": {"type": "string"},
+                    "candidates": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "Location": {
+                "type": "object",
+                "properties": {
+                    "latitude": {"type": "number"},
+                    "longitude": {"type": "number"},
+                    "precision": {"const": "municipality"},
+                },
+            },
+            "Centre": {
+                "type": "object",
+                "required": ["id", "name", "status", "location", "units"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "region": {"type": "string"},
+                    "status": {"enum": ["open", "temporarily_closed", "closed"]},
+                    "phone": {"type": ["string", "null"]},
+                    "email": {"type": ["string", "null"]},
+                    "website": {"type": ["string", "null"]},
+                    "location": {"$ref": "#/components/schemas/Location"},
+                    "demo": {"type": "boolean"},
+                    "units": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "CentreList": {
+                "type": "object",
+                "properties": {
+                    "count": {"type": "integer"},
+                    "centres": {"type": "array", "items": {"$ref": "#/components/schemas/Centre"}},
+                },
+            },
+            "Place": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "kind": {"enum": ["municipality", "postcode", "town"]},
+                    "municipality": {"type": "object"},
+                    "county": {"type": "string"},
+                    "latitude": {"type": "number"},
+                    "longitude": {"type": "number"},
+                },
+            },
+            "Geocode": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string"},
+                    "status": {"enum": ["found", "ambiguous", "not_found"]},
+                    "places": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
+                },
+            },
+            "Result": {
+                "type": "object",
+                "required": [
+                    "id",
+                    "name",
+                    "distance_km",
+                    "group",
+                    "responsible",
+                    "fits",
+                    "missing",
+                ],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "distance_km": {"type": "number"},
+                    "group": {"enum": ["now", "call", "unavailable"]},
+                    "responsible": {"type": "boolean"},
+                    "free_places": {"type": ["integer", "null"]},
+                    "as_of": {"type": ["string", "null"], "format": "date-time"},
+                    "stale": {"type": "boolean"},
+                    "demo": {"type": "boolean"},
+                    "fits": {"type": "array", "items": {"type": "object"}},
+                    "missing": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "Search": {
+                "type": "object",
+                "properties": {
+                    "understood": {"$ref": "#/components/schemas/Place"},
+                    "counts": {"type": "object"},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+                    "responsible": {"type": "array", "items": {"type": "string"}},
+                    "helplines": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        }
+    },
+}
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(DOCUMENT)

@@ -1,0 +1,149 @@
+"""Operations: liveness, readiness and Prometheus metrics. No personal data in any of it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from capacity.models import utcnow
+from web.services import Services
+
+
+class Metrics:
+    """One registry per app (tests build many apps in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "havn_http_requests_total",
+            "HTTP requests",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "havn_http_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.updates = Counter(
+            "havn_registry_changes_total",
+            "Registry changes announced by this worker",
+            registry=self.registry,
+        )
+        self.stale = Gauge(
+            "havn_stale_units",
+            "Units whose numbers are older than the staleness threshold",
+            registry=self.registry,
+        )
+        self.sse = Gauge("havn_sse_subscribers", "Open event streams", registry=self.registry)
+
+
+class MetricsMiddleware:
+    """Counts requests by route template (never by raw path: paths may carry ids)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = _route_name(scope)
+        start = time.perf_counter()
+        status = 500
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            if route != "/events":
+                self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+
+
+def _route_name(scope: Scope) -> str:
+    app = scope.get("app")
+    return _match(getattr(getattr(app, "router", None), "routes", []), scope, "")
+
+
+def _match(routes: list[BaseRoute], scope: Scope, prefix: str) -> str:
+    """The template of the route that handles `scope` ("/centres/{centre_id}"), through mounts."""
+    for route in routes:
+        match, child = route.matches(scope)
+        if match != Match.FULL:
+            continue
+        if isinstance(route, Mount):
+            if route.path == "/static":
+                return "/static"
+            return _match(route.routes, {**scope, **child}, prefix + route.path)
+        return prefix + str(getattr(route, "path", "other"))
+    return "unmatched"
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """200 when the database (and Redis, when configured) answer; 503 naming what does not."""
+    services: Services = request.app.state.services
+    checks: dict[str, str] = {}
+    try:
+        async with services.session() as session:
+            await session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready
+        checks["database"] = type(exc).__name__
+    if services.redis is not None:
+        try:
+            await services.redis.ping()
+            checks["redis"] = "ok"
+        except (RedisError, OSError) as exc:
+            checks["redis"] = type(exc).__name__
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def metrics(request: Request) -> Response:
+    services: Services = request.app.state.services
+    registry: Metrics = request.app.state.metrics
+    index = await services.index()
+    stale_before = (utcnow() - services.settings.stale_after).timestamp()
+    registry.stale.set(int(((index.as_of < stale_before) & index.open).sum()))
+    registry.sse.set(services.feed.subscribers)
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+]

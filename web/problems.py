@@ -1,0 +1,91 @@
+"""One place that turns errors into responses: RFC 9457 problem details for the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from capacity.errors import AmbiguousPlace, HavnError
+from web.pages import error_page
+
+log = logging.getLogger("havn.web")
+
+TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Invalid input",
+    500: "Internal error",
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = "application/problem+json"
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> ProblemResponse:
+    body = {
+        "type": f"https://havn.invalid/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        **extra,
+    }
+    return ProblemResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+async def havn_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HavnError)
+    if not wants_json(request):
+        return await error_page(request, exc.status)
+    extra: dict[str, Any] = {k: v for k, v in exc.detail.items() if _jsonable(v)}
+    if isinstance(exc, AmbiguousPlace):
+        extra["candidates"] = [_candidate(place) for place in exc.candidates]
+    return problem(exc.status, exc.code, exc.message, **extra)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if not wants_json(request):
+        return await error_page(request, exc.status_code)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return problem(exc.status_code, code, str(exc.detail))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    if not wants_json(request) and hasattr(request.app.state, "pages"):
+        return await error_page(request, 500)
+    return problem(500, "internal_error", "Something went wrong on our side. Please try again.")
+
+
+def _candidate(place: Any) -> dict[str, Any]:
+    return {
+        "name": place.name,
+        "kind": place.kind,
+        "municipality": place.municipality,
+        "county": place.county,
+        "query": f"{place.name}, {place.county}",
+    }
+
+
+def _jsonable(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool | list | dict)
+
+
+EXCEPTION_HANDLERS = {
+    HavnError: havn_error,
+    HTTPException: http_error,
+    Exception: server_error,
+}

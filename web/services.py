@@ -1,0 +1,153 @@
+"""What the web process holds while it runs: engine, sessions, gazetteer, search snapshot,
+change feed and rate limiters. Built in the app's lifespan, never at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from capacity import audit, holds, registry, stats
+from capacity.geocoder import Gazetteer
+from capacity.models import Event, utcnow
+from capacity.party import Party
+from capacity.search import Group, Outcome, SearchIndex
+from web.config import Settings
+from web.feed import Change, ChangeFeed
+from web.ratelimit import RateLimiter
+
+LOGIN_WINDOW = 15 * 60
+SWEEP_SECONDS = 20.0  # no hold outlives its expiry by more than this (well under a minute)
+FLUSH_SECONDS = 10.0
+log = logging.getLogger("havn.services")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    gazetteer: Gazetteer
+    redis: Redis | None = None
+    feed: ChangeFeed = field(init=False)
+    login_limiter: RateLimiter = field(init=False)
+    client_limiter: RateLimiter = field(init=False)
+    _index: SearchIndex | None = None
+    _checked: float = 0.0
+    _announced: int = 0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _counts: Counter[stats.Key] = field(default_factory=Counter)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.feed = ChangeFeed(self.sessions, self.redis, self.settings.feed_poll_seconds)
+        self.login_limiter = RateLimiter(5, LOGIN_WINDOW, self.redis)
+        self.client_limiter = RateLimiter(30, LOGIN_WINDOW, self.redis)
+
+    async def start(self) -> None:
+        async with self.sessions() as session:
+            self._announced = await audit.revision(session)
+        await self.feed.start()
+        self._tasks = [
+            asyncio.create_task(self._every(SWEEP_SECONDS, self.expire_holds), name="holds"),
+            asyncio.create_task(self._every(FLUSH_SECONDS, self.flush_counts), name="counts"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.flush_counts()
+        await self.feed.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    async def index(self) -> SearchIndex:
+        """The search snapshot, reloaded when the registry's revision has moved.
+
+        The revision is checked at most every `index_refresh_seconds`; changes made through
+        this worker call `announce()` and show at once.
+        """
+        if self._fresh():
+            assert self._index is not None
+            return self._index
+        async with self._lock:
+            if self._fresh():
+                assert self._index is not None
+                return self._index
+            async with self.sessions() as session:
+                revision = await audit.revision(session)
+                if self._index is None or revision != self._index.revision:
+                    self._index = await registry.load_index(session)
+            self._checked = time.monotonic()
+            return self._index
+
+    def _fresh(self) -> bool:
+        age = time.monotonic() - self._checked
+        return self._index is not None and age < self.settings.index_refresh_seconds
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:  # a failed round must not stop the next one
+                log.exception("background job %s failed", getattr(job, "__name__", job))
+
+    async def expire_holds(self) -> int:
+        """Expire the holds that are due (every worker does it; each hold ends once)."""
+        async with self.sessions() as session:
+            expired = await holds.expire_due(session)
+            await session.commit()
+        if expired:
+            await self.announce()
+        return expired
+
+    def count_search(self, region: str, party: Party, outcome: Outcome) -> None:
+        """Count a search for the unmet-need statistics (flushed in the background)."""
+        found = any(result.group is Group.NOW for result in outcome.results)
+        self._counts.update(stats.search_counts(utcnow().date(), region, party, found))
+
+    async def flush_counts(self) -> None:
+        counts, self._counts = self._counts, Counter()
+        if not counts:
+            return
+        try:
+            async with self.sessions() as session:
+                await stats.add(session, counts)
+                await session.commit()
+        except Exception:
+            self._counts.update(counts)  # keep them for the next round
+            raise
+
+    async def announce(self) -> None:
+        """After a commit: refresh the snapshot and push the new events to every worker."""
+        self._checked = 0.0
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(Event.id, Event.action, Event.centre_id)
+                .where(Event.id > self._announced)
+                .order_by(Event.id)
+                .limit(1000)
+            )
+            changes = [Change(revision, action, centre) for revision, action, centre in rows]
+        if changes:
+            self._announced = max(self._announced, changes[-1].revision)
+            await self.feed.publish(changes)

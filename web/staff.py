@@ -1,0 +1,286 @@
+"""The centre staff's dashboard: free places in one tap, holds, status, what the centre accepts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from capacity import audit, registry
+from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
+from capacity.models import Centre, Hold, Unit, User, utcnow
+from web.auth import csrf_token, current_user, form, services
+from web.templating import Pages
+from web.wording import N_
+
+COUNTERS = ("free_beds", "free_family_rooms", "free_accessible_rooms")
+CONFLICT = N_("Someone else changed these numbers just now. Here are the current numbers.")
+SAVED = N_("Saved.")
+
+
+def pages(request: Request) -> Pages:
+    found: Pages = request.app.state.pages
+    return found
+
+
+async def staff_centre(request: Request, user: User) -> str:
+    """The centre this request may manage: the staff member's own, or any for an admin."""
+    if user.role == "staff":
+        assert user.centre_id is not None
+        wanted = request.query_params.get("centre") or request.path_params.get("centre_id")
+        if wanted and wanted != user.centre_id:
+            raise Forbidden("Centre staff can change only their own centre")
+        return user.centre_id
+    wanted = request.query_params.get("centre") or request.path_params.get("centre_id")
+    if not wanted:
+        raise InvalidInput("Choose a centre", field="centre")
+    return str(wanted)
+
+
+async def dashboard_context(request: Request, user: User, centre_id: str) -> dict[str, Any]:
+    svc = services(request)
+    now = utcnow()
+    async with svc.session() as session:
+        centre = await registry.get_centre(session, centre_id)
+        unit_ids = [unit.id for unit in centre.units]
+        holds = list(
+            await session.scalars(
+                select(Hold)
+                .where(Hold.unit_id.in_(unit_ids), Hold.status == "active", Hold.expires_at > now)
+                .order_by(Hold.expires_at)
+            )
+        )
+    stale_before = now - svc.settings.stale_after
+    stale = [
+        u for u in centre.units if u.availability is None or u.availability.as_of < stale_before
+    ]
+    held = {unit.id: sum(h.places for h in holds if h.unit_id == unit.id) for unit in centre.units}
+    return {
+        "user": user,
+        "centre": centre,
+        "holds": holds,
+        "held": held,
+        "stale": stale,
+        "stale_hours": int(svc.settings.stale_after.total_seconds() // 3600),
+        "csrf": csrf_token(request),
+        "now": now,
+        "message": None,
+        "problem": None,
+    }
+
+
+async def dashboard(request: Request) -> Response:
+    user = await current_user(request, "staff", "admin")
+    centre_id = await staff_centre(request, user)
+    context = await dashboard_context(request, user, centre_id)
+    return pages(request).render(request, "staff.html", context, private=True)
+
+
+def _counts(data: FormData, unit: Unit) -> dict[str, int]:
+    """The three numbers from the form, after an optional one-tap step ("free_beds:+1")."""
+    values: dict[str, int] = {}
+    for name in COUNTERS:
+        raw = str(data.get(name, "")).strip()
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            raise InvalidInput(N_("Write whole numbers."), field=name) from None
+    step = str(data.get("step", ""))
+    if step:
+        name, _, delta = step.partition(":")
+        if name not in COUNTERS or delta not in ("+1", "-1"):
+            raise InvalidInput(N_("Unknown button."), field="step")
+        values[name] += int(delta)
+    limits = {
+        "free_beds": unit.beds,
+        "free_family_rooms": unit.family_rooms,
+        "free_accessible_rooms": unit.accessible_rooms,
+    }
+    for name, value in values.items():
+        values[name] = max(0, min(value, limits[name])) if step else value
+    return values
+
+
+async def set_numbers(request: Request) -> Response:
+    user = await current_user(request, "staff", "admin")
+    data = await form(request)
+    svc = services(request)
+    message: str | None = SAVED
+    problem: str | None = None
+    status = 200
+    try:
+        unit_id = int(request.path_params["unit_id"])
+        version = int(str(data.get("version", "0")))
+    except ValueError:
+        raise InvalidInput("Unknown unit", field="unit") from None
+    async with svc.session() as session:
+        unit = await session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound("No such unit")
+        if user.role == "staff" and unit.centre_id != user.centre_id:
+            raise Forbidden("Centre staff can change only their own centre")
+        centre_id = unit.centre_id
+        try:
+            values = _counts(data, unit)
+            await registry.set_availability(
+                session,
+                unit,
+                free_beds=values["free_beds"],
+                free_family_rooms=values["free_family_rooms"],
+                free_accessible_rooms=values["free_accessible_rooms"],
+                actor=user.username,
+                source="staff",
+                expected_version=version,
+            )
+            await session.commit()
+        except Conflict:
+            await session.rollback()
+            message, problem, status = None, CONFLICT, 409
+        except InvalidInput as exc:
+            await session.rollback()
+            message, problem, status = None, exc.message, 422
+    if status == 200:
+        await svc.announce()
+    if request.headers.get("hx-request") != "true" and status == 200:
+        return RedirectResponse(_back(user, centre_id), status_code=303)
+    context = await dashboard_context(request, user, centre_id)
+    context.update(message=message, problem=problem, focus_unit=unit_id)
+    return pages(request).render(
+        request, "staff.html", context, block="units", status_code=status, private=True
+    )
+
+
+async def set_status(request: Request) -> Response:
+    user = await current_user(request, "staff", "admin")
+    data = await form(request)
+    centre_id = await staff_centre(request, user)
+    svc = services(request)
+    async with svc.session() as session:
+        centre = await session.get(Centre, centre_id)
+        if centre is None:
+            raise NotFound("No such centre")
+        status = str(data.get("status", ""))
+        if status == "closed" and user.role != "admin":
+            raise Forbidden("Only an administrator can close a centre for good")
+        await registry.set_status(
+            session, centre, status, str(data.get("status_reason", "")), actor=user.username
+        )
+        await session.commit()
+    await svc.announce()
+    return RedirectResponse(_back(user, centre_id), status_code=303)
+
+
+def _flag(data: FormData, name: str) -> bool:
+    return data.get(name) in ("on", "true", "yes", "1")
+
+
+def _age(data: FormData, name: str) -> int | None:
+    raw = str(data.get(name, "")).strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 2:
+        raise InvalidInput(N_("Ages are whole numbers from 0 to 17."), field=name)
+    return int(raw)
+
+
+async def set_accepts(request: Request) -> Response:
+    user = await current_user(request, "staff", "admin")
+    data = await form(request)
+    svc = services(request)
+    async with svc.session() as session:
+        unit = await session.get(Unit, int(request.path_params["unit_id"]))
+        if unit is None:
+            raise NotFound("No such unit")
+        if user.role == "staff" and unit.centre_id != user.centre_id:
+            raise Forbidden("Centre staff can change only their own centre")
+        changes: dict[str, Any] = {
+            name: _flag(data, name) for name in registry.ACCEPT_FIELDS if "age" not in name
+        }
+        changes["children_max_age"] = _age(data, "children_max_age")
+        changes["boys_max_age"] = _age(data, "boys_max_age")
+        await registry.update_unit(session, unit, changes, actor=user.username)
+        await session.commit()
+        centre_id = unit.centre_id
+    await svc.announce()
+    return RedirectResponse(_back(user, centre_id), status_code=303)
+
+
+async def history(request: Request) -> Response:
+    user = await current_user(request, "staff", "admin")
+    centre_id = (
+        await staff_centre(request, user)
+        if user.role == "staff"
+        else (request.query_params.get("centre") or None)
+    )
+    async with services(request).session() as session:
+        events = await audit.history(session, centre_id, limit=500)
+    if request.url.path.endswith(".csv"):
+        return csv_response(events, f"havn-history-{centre_id or 'all'}.csv")
+    return pages(request).render(
+        request,
+        "history.html",
+        {"user": user, "events": events, "centre_id": centre_id, "csrf": csrf_token(request)},
+        private=True,
+    )
+
+
+def csv_response(events: list[Any], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["id", "at", "actor", "action", "entity", "entity_id", "centre", "before", "after"]
+    )
+    for event in events:
+        writer.writerow(
+            [
+                event.id,
+                event.at.isoformat(),
+                _cell(event.actor),
+                event.action,
+                event.entity,
+                event.entity_id,
+                event.centre_id or "",
+                _cell(_json(event.before)),
+                _cell(_json(event.after)),
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _json(value: Any) -> str:
+    return (
+        "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    )
+
+
+def _cell(value: str) -> str:
+    """Spreadsheets run cells that start like a formula: neutralise them."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _back(user: User, centre_id: str) -> str:
+    return "/staff" if user.role == "staff" else f"/staff?centre={centre_id}"
+
+
+routes = [
+    Route("/staff", dashboard, methods=["GET"]),
+    Route("/staff/units/{unit_id:int}/availability", set_numbers, methods=["POST"]),
+    Route("/staff/units/{unit_id:int}/accepts", set_accepts, methods=["POST"]),
+    Route("/staff/status", set_status, methods=["POST"]),
+    Route("/staff/history", history, methods=["GET"]),
+    Route("/staff/history.csv", history, methods=["GET"]),
+]

@@ -1,0 +1,45 @@
+/* Havn public pages: quick exit and "use my location". Everything works without this file. */
+(function () {
+  "use strict";
+
+  var exit = document.getElementById("quick-exit");
+  function leave(event) {
+    if (event) { event.preventDefault(); }
+    document.body.hidden = true;
+    document.title = "";
+    // replace(): the Back button cannot return to this page.
+    window.location.replace(exit.href);
+  }
+  if (exit) {
+    exit.addEventListener("click", leave);
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" || event.key === "Esc") { leave(event); }
+    });
+  }
+
+  var locate = document.getElementById("locate");
+  var q = document.getElementById("q");
+  var lat = document.getElementById("lat");
+  var lon = document.getElementById("lon");
+  if (locate && q && lat && lon && "geolocation" in navigator) {
+    locate.hidden = false;
+    document.getElementById("locate-hint").hidden = false;
+    locate.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (position) {
+        // Two decimals (about 1 km) are enough to find the nearest centres.
+        lat.value = position.coords.latitude.toFixed(2);
+        lon.value = position.coords.longitude.toFixed(2);
+        lat.disabled = false;
+        lon.disabled = false;
+        q.value = "";
+        q.form.requestSubmit();
+      }, function () {
+        q.focus();
+      }, { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 });
+    });
+    q.addEventListener("input", function () {
+      lat.disabled = true;
+      lon.disabled = true;
+    });
+  }
+})();

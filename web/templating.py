@@ -1,0 +1,139 @@
+"""Jinja2 pages: every URL renders a full page; htmx requests get one named block of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from babel import Locale
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2_fragments import render_block
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from capacity.helplines import helplines
+from capacity.models import utcnow
+from capacity.party import Need
+from capacity.reasons import Reason
+from web.i18n import COOKIE, LANGUAGES, Language, ago, negotiate, reviewed, translations
+from web.wording import GROUPS, NEEDS, REASONS
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("web", "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["languages"] = LANGUAGES
+    return env
+
+
+class Pages:
+    """Renders templates in the request's language."""
+
+    def __init__(self) -> None:
+        self.env = environment()
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        block: str | None = None,
+        status_code: int = 200,
+        private: bool = False,
+    ) -> HTMLResponse:
+        """A full page, or only `block` for an htmx request that is not a history restore.
+
+        `private` pages (staff, advisers, administrators) are kept out of search engines.
+        """
+        language, chosen = negotiate(request)
+        full = {**self.helpers(request, language), "private": private, **context}
+        partial = (
+            block is not None
+            and request.headers.get("hx-request") == "true"
+            and request.headers.get("hx-history-restore-request") != "true"
+        )
+        if partial:
+            assert block is not None
+            html = render_block(self.env, template, block, full)
+        else:
+            html = self.env.get_template(template).render(full)
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
+        response.headers["Cache-Control"] = "no-store"
+        if private:
+            response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        if chosen:
+            # A session cookie: it is gone when the browser closes (shared devices).
+            response.set_cookie(COOKIE, language.code, samesite="lax", httponly=True)
+        return response
+
+    @staticmethod
+    def helpers(request: Request, language: Language) -> dict[str, Any]:
+        catalog = translations(language.code)
+
+        # The translation is escaped, then Markup's % escapes every value put into it.
+        def gettext(message: str, **values: Any) -> Markup:
+            translated = escape(catalog.gettext(message))
+            return translated % values if values else translated
+
+        def ngettext(singular: str, plural: str, count: int, **values: Any) -> Markup:
+            count = int(count)  # gettext's plural rules want a Python int, not a NumPy one
+            return escape(catalog.ngettext(singular, plural, count)) % {"num": count, **values}
+
+        def since(moment: datetime, now: datetime) -> str:
+            return ago(moment, now, language)
+
+        def language_name(code: str) -> str:
+            try:
+                name = language.locale.languages.get(code) or Locale.parse(code).get_display_name(
+                    language.locale
+                )
+            except (ValueError, TypeError):
+                name = None
+            return str(name or code)
+
+        now = utcnow()
+
+        def reason(item: Reason, as_of: datetime | None) -> Markup:
+            """A search result's reason in the page language."""
+            values: dict[str, Any] = dict(item.values)
+            if "need" in values:
+                values["need"] = gettext(NEEDS[Need(values["need"])])
+            if "language" in values:
+                values["language"] = language_name(values["language"])
+            if item.code in ("fresh", "stale") and as_of is not None:
+                values["ago"] = since(as_of, now)
+            return gettext(REASONS[item.code], **values)
+
+        return {
+            "_": gettext,
+            "gettext": gettext,
+            "ngettext": ngettext,
+            "lang": language,
+            "reviewed": reviewed(language.code),
+            "since": since,
+            "now": now,
+            "request": request,
+            "path_with": lambda **changes: _url_with(request, **changes),
+            "reason": reason,
+            "language_name": language_name,
+            "need_label": lambda need: gettext(NEEDS[need]),
+            "needs_all": Need,
+            "group_label": lambda group: gettext(GROUPS[group]),
+            "helplines": helplines("NO"),
+        }
+
+
+def _url_with(request: Request, **changes: str | None) -> str:
+    """This page's path and query with some parameters replaced (None removes one)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v is not None]
+    return request.url.path + ("?" + urlencode(params) if params else "")
