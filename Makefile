@@ -30,10 +30,7 @@ catalogs: $(STAMP)
 
 # Developers: re-extract the site's strings and merge them into every catalog.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location \
-		--omit-header --sort-output -o web/translations/messages.pot .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -D messages \
-		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python scripts/catalogs.py
 
 bench: $(STAMP) catalogs services
 	command -v wrk >/dev/null || apt-get install -y -qq wrk

@@ -159,7 +159,7 @@ async def _resolve(
     )
     if ended.rowcount != 1:  # type: ignore[attr-defined]
         await session.refresh(hold)
-        raise Conflict(f"This hold is already {hold.status}", status=hold.status)
+        raise Conflict(f"This hold is already {hold.status}", hold_status=hold.status)
     counters: dict[str, Any] = {
         "held_beds": Availability.held_beds - hold.places,
         "held_family_rooms": Availability.held_family_rooms - hold.family_rooms,

@@ -34,6 +34,7 @@ TABLES = (
     "users",
     "centres",
     "events",
+    "daily_counts",
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,10 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+WIDE = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > 361)
+  .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 30))
+  .slice(0, 5)"""
 PAGES = {
     "search": "/",
     "results": "/?q=Bod%C3%B8&children=4,9",
@@ -58,7 +63,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The real app with the demo registry, served by uvicorn in a thread."""
     folder = tmp_path_factory.mktemp("site")
     url = f"sqlite:///{folder / 'site.sqlite3'}"
-    migrate.upgrade(url)
 
     async def load() -> None:
         engine = create_engine(url)
@@ -66,7 +70,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             await demo.load(session, Gazetteer.load())
         await engine.dispose()
 
-    asyncio.run(load())
+    def prepare() -> None:
+        migrate.upgrade(url)
+        asyncio.run(load())
+
+    # Playwright's sync API runs an event loop in this thread: prepare the data in another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(prepare).result()
     settings = Settings.from_environ({"HAVN_DATABASE_URL": url, "HAVN_DATA_DIR": str(folder)})
     port = free_port()
     server = uvicorn.Server(
@@ -102,7 +112,7 @@ def neutral_site(route: Route) -> None:
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 360, "height": 800})
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="nb-NO")
     context.route(f"{EXIT_SITE}**", neutral_site)
     yield context
     context.close()
@@ -218,13 +228,13 @@ def test_pages_fit_a_360px_phone_even_with_text_at_200_percent(
     browser: Browser, site: dict[str, str], name: str
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 780})
+    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 780}, locale="nb-NO")
     page = context.new_page()
     page.goto(url(site, name))
     page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.add_style_tag(content="html { font-size: 200% !important; }")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.evaluate(WIDE)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.add_style_tag(content="html { font-size: 100% !important; }")
     page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)

@@ -23,6 +23,7 @@ from web.params import parse_search
 from web.templating import Pages
 from web.wording import FIELDS, N_
 
+FORM_FIELDS = ("q", "gender", "adults", "children", "language", "away_from", "min_km", "max_km")
 NO_NAMES = N_("Do not write names or other personal data in the note.")
 MESSAGES = {
     "held": N_("The places are held. The centre sees the hold on its dashboard."),
@@ -47,7 +48,7 @@ async def console(request: Request) -> Response:
     context: dict[str, Any] = {
         "user": user,
         "csrf": csrf_token(request),
-        "form": {name: (params.get(name) or "")[:200] for name in params},
+        "form": {name: (params.get(name) or "")[:200] for name in FORM_FIELDS},
         "chosen_needs": {v for item in params.getlist("needs") for v in item.split(",")},
         "needs": list(Need),
         "outcome": None,

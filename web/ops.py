@@ -53,6 +53,11 @@ class Metrics:
             registry=self.registry,
         )
         self.sse = Gauge("havn_sse_subscribers", "Open event streams", registry=self.registry)
+        self.redis_feed = Gauge(
+            "havn_feed_redis_connected",
+            "1 while this worker's change feed is subscribed to Redis (0: polling only)",
+            registry=self.registry,
+        )
 
 
 class MetricsMiddleware:
@@ -138,6 +143,7 @@ async def metrics(request: Request) -> Response:
     stale_before = (utcnow() - services.settings.stale_after).timestamp()
     registry.stale.set(int(((index.as_of < stale_before) & index.open).sum()))
     registry.sse.set(services.feed.subscribers)
+    registry.redis_feed.set(1 if services.feed.redis_up else 0)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -29,7 +29,11 @@ class ProblemResponse(JSONResponse):
     media_type = "application/problem+json"
 
 
+RESERVED = frozenset({"type", "title", "status", "code", "detail"})
+
+
 def problem(status: int, code: str, detail: str, **extra: Any) -> ProblemResponse:
+    extra = {key: value for key, value in extra.items() if key not in RESERVED}
     body = {
         "type": f"https://havn.invalid/problems/{code}",
         "title": TITLES.get(status, "Error"),
