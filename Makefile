@@ -3,19 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Rasa Open Source 3.6 needs Python 3.10; pyenv provides it on these machines.
+BOT_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) \
+	$(shell command -v python3.10 2>/dev/null))
+BOT_STAMP := bot/.venv/.installed
+BOT_MODEL := bot/models/havn.tar.gz
 
-.PHONY: run test services browser catalogs messages bench clean
+.PHONY: run test services browser catalogs messages bot bench clean
 
-run: $(STAMP) catalogs
+run: $(STAMP) catalogs bot
 	$(BIN)/havn db upgrade
 	$(BIN)/havn demo load
-	$(BIN)/havn serve
+	bash scripts/run.sh
 
-test: $(STAMP) catalogs services browser
+test: $(STAMP) catalogs services browser bot
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	bash bot/scripts/check.sh
+	HAVN_TEST_BOT=required $(BIN)/python -m pytest
 
 services:
 	bash scripts/services.sh
@@ -32,10 +38,27 @@ catalogs: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/python scripts/catalogs.py
 
+# The bot: its own Python 3.10 environment and a trained model (retrained when inputs change).
+bot: $(BOT_MODEL)
+
+$(BOT_STAMP): bot/requirements.txt
+	@test -n "$(BOT_PYTHON)" || { echo "Python 3.10 is needed for Rasa (pyenv install 3.10.13)"; exit 1; }
+	test -x bot/.venv/bin/python || $(BOT_PYTHON) -m venv bot/.venv
+	bot/.venv/bin/python -m pip install --quiet --upgrade pip
+	bot/.venv/bin/python -m pip install --quiet -r bot/requirements.txt
+	touch $(BOT_STAMP)
+
+$(BOT_MODEL): $(BOT_STAMP) bot/config.yml $(shell find bot/domain bot/data -type f 2>/dev/null)
+	cd bot && RASA_TELEMETRY_ENABLED=false .venv/bin/rasa train --domain domain --data data \
+		--config config.yml --out models --fixed-model-name havn
+	touch $(BOT_MODEL)
+
 bench: $(STAMP) catalogs services
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
-	$(BIN)/python benchmarks/search.py
-	$(BIN)/python benchmarks/http.py
+	$(BIN)/python -m benchmarks.search
+	$(BIN)/python -m benchmarks.http_load
+	$(BIN)/python -m benchmarks.live
+	$(BIN)/python -m benchmarks.holds
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Havn needs Python 3.11 or newer"'
@@ -45,4 +68,4 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) data build *.egg-info
+	rm -rf $(VENV) bot/.venv bot/models data build *.egg-info artifacts

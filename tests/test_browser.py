@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from concurrent.futures import ThreadPoolExecutor
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +228,9 @@ def test_pages_fit_a_360px_phone_even_with_text_at_200_percent(
     browser: Browser, site: dict[str, str], name: str
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 780}, locale="nb-NO")
+    context = browser.new_context(
+        bypass_csp=True, viewport={"width": 360, "height": 780}, locale="nb-NO"
+    )
     page = context.new_page()
     page.goto(url(site, name))
     page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 
-def havn(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def havn(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "web.cli", *args],
         env={k: v for k, v in os.environ.items() if not k.startswith("HAVN_")} | env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -39,3 +40,14 @@ def test_a_bad_setting_stops_with_its_name(tmp_path: Path) -> None:
 def test_an_unsupported_database_is_refused_clearly(tmp_path: Path) -> None:
     result = havn("db", "upgrade", env={"HAVN_DATABASE_URL": "mysql://root@localhost/havn"})
     assert result.returncode == 1 and "Unsupported database" in result.stderr
+
+
+def test_the_first_administrator_is_added_from_the_command_line(tmp_path: Path) -> None:
+    env = {"HAVN_DATA_DIR": str(tmp_path)}
+    assert havn("db", "upgrade", env=env).returncode == 0
+    added = havn("user", "add", "kari", "--role", "admin", env=env, stdin="a long temporary one\n")
+    assert added.returncode == 0, added.stderr
+    again = havn("user", "add", "kari", "--role", "admin", env=env, stdin="a long temporary one\n")
+    assert again.returncode == 1 and "taken" in again.stderr
+    short = havn("user", "add", "ola", "--role", "adviser", env=env, stdin="short\n")
+    assert short.returncode == 1 and "12" in short.stderr

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,12 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
-from web import admin, api, auth, console, events, ops, pages, staff
+from web import admin, api, auth, chat, console, events, ops, pages, staff
 from web.auth import SESSION_COOKIE, SESSION_HOURS
+from web.chat import Chat, Transcripts
 from web.config import Settings
 from web.openapi import openapi
 from web.ops import Metrics, MetricsMiddleware
 from web.problems import EXCEPTION_HANDLERS
+from web.ratelimit import RateLimiter
 from web.services import Services
 from web.templating import Pages
 
@@ -97,9 +100,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services = services
         app.state.pages = Pages()
         app.state.metrics = metrics
+        bot_client = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=2.0))
+        app.state.chat = Chat(
+            bot_url=config.bot_url,
+            transcripts=Transcripts(config.chat_hours, services.redis),
+            client=bot_client,
+            limiter=RateLimiter(20, 60, services.redis),
+        )
         try:
             yield {}
         finally:
+            await bot_client.aclose()
             await services.stop()
 
     config = settings or Settings.from_environ()
@@ -116,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *staff.routes,
             *console.routes,
             *admin.routes,
+            *chat.routes,
         ],
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
 
-from capacity import demo, migrate
+from capacity import accounts, demo, migrate
 from capacity.db import create_engine, session_factory
 from capacity.errors import HavnError
 from capacity.geocoder import Gazetteer
@@ -32,6 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         dest="action", required=True
     )
     demo_cmd.add_parser("load", help="load the demo centres (running it twice changes nothing)")
+
+    user = commands.add_parser("user", help="accounts")
+    user = user.add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="create a user; reads a temporary password from stdin")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["staff", "adviser", "admin"], required=True)
+    add.add_argument("--centre", help="the centre id (centre staff only)")
+    add.add_argument("--name", help="display name")
 
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host")
@@ -64,6 +73,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "demo":
         added = asyncio.run(load_demo(settings))
         print(f"demo registry: {added} centres added")
+    elif args.command == "user":
+        password = (
+            getpass.getpass("Temporary password: ") if sys.stdin.isatty() else sys.stdin.readline()
+        )
+        asyncio.run(add_user(settings, args, password.rstrip("\n")))
+        print(f"user {args.username} added; they choose their own password at first login")
     elif args.command == "serve":
         serve(settings, args.host, args.port, args.workers)
     return 0
@@ -74,6 +89,24 @@ async def load_demo(settings: Settings) -> int:
     try:
         async with session_factory(engine)() as session:
             return await demo.load(session, Gazetteer.load())
+    finally:
+        await engine.dispose()
+
+
+async def add_user(settings: Settings, args: argparse.Namespace, password: str) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            await accounts.create_user(
+                session,
+                username=args.username,
+                display_name=args.name or args.username,
+                role=args.role,
+                centre_id=args.centre,
+                password=password,
+                actor="cli",
+            )
+            await session.commit()
     finally:
         await engine.dispose()
 

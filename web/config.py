@@ -46,6 +46,8 @@ SETTINGS = (
         "2",
         "How often each worker polls the database for changes (the fallback when Redis is down)",
     ),
+    Setting("HAVN_BOT_URL", "http://127.0.0.1:5005", "The Rasa server the web chat relays to"),
+    Setting("HAVN_CHAT_HOURS", "24", "How long a chat transcript is kept"),
     Setting("HAVN_HOST", "127.0.0.1", "Address `havn serve` listens on"),
     Setting("HAVN_PORT", "8000", "Port `havn serve` listens on"),
     Setting("HAVN_WORKERS", "1", "Worker processes for `havn serve`"),
@@ -66,6 +68,8 @@ class Settings:
     redis_url: str | None = None
     secret_key: str | None = None
     feed_poll_seconds: float = 2.0
+    bot_url: str = "http://127.0.0.1:5005"
+    chat_hours: float = 24.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +96,8 @@ class Settings:
             redis_url=env.get("HAVN_REDIS_URL") or None,
             secret_key=_secret(env.get("HAVN_SECRET_KEY")),
             feed_poll_seconds=_number(env, "HAVN_FEED_POLL_SECONDS", 2.0, 0.05, 60),
+            bot_url=_url(env.get("HAVN_BOT_URL", "http://127.0.0.1:5005")),
+            chat_hours=_number(env, "HAVN_CHAT_HOURS", 24, 0.01, 24 * 30),
         )
 
     @property
@@ -99,7 +105,22 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-_NAMES = {setting.name for setting in SETTINGS} | {"HAVN_TEST_POSTGRES_URL", "HAVN_TEST_REDIS_URL"}
+# Read by others, not by the web app: the tests and the bot (bot/README.md documents them).
+OTHERS = {
+    "HAVN_TEST_POSTGRES_URL",
+    "HAVN_TEST_BOT",
+    "HAVN_API_URL",
+    "HAVN_BOT_HOST",
+    "HAVN_BOT_NOW",
+    "HAVN_BOT_API_TIMEOUT",
+}
+_NAMES = {setting.name for setting in SETTINGS} | OTHERS
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) > 300:
+        raise SettingsError("HAVN_BOT_URL must be an http:// or https:// address")
+    return value.rstrip("/")
 
 
 def _secret(value: str | None) -> str | None:

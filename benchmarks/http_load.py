@@ -2,7 +2,8 @@
 
 Both are served by uvicorn with the same settings (one worker, no access log) and loaded
 by wrk (Debian package `wrk`; `make bench` installs it) from the same machine, one after the
-other. Prints requests/s and p99 for each and the ratio. Run on demand, not a test.
+other. Prints requests/s and p99 for each and the ratio. Run on demand, not a test:
+`.venv/bin/python -m benchmarks.http_load`. It also loads the HTML results page.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from capacity import demo, migrate
 from capacity.db import create_engine, session_factory
@@ -33,6 +35,7 @@ SEARCHES = [
     "/api/v1/search?q=8006&away_from=Bodø&min_km=200",
     "/api/v1/search?lat=63.43&lon=10.39&language=ar",
 ]
+SAFE = "/?=&,"
 LUA = """
 paths = {%s}
 counter = 0
@@ -106,18 +109,25 @@ def main() -> None:
         url = f"sqlite:///{folder}/bench.sqlite3"
         migrate.upgrade(url)
         asyncio.run(load_demo(url))
-        env = {
-            **os.environ,
-            "HAVN_DATABASE_URL": url,
-            "HAVN_DATA_DIR": folder,
-            "PYTHONPATH": str(ROOT),
-        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HAVN_")}
+        env.update(HAVN_DATABASE_URL=url, HAVN_DATA_DIR=folder, PYTHONPATH=str(ROOT.parent))
         script = Path(folder) / "paths.lua"
-        script.write_text(LUA % ", ".join(f'"{p}"' for p in SEARCHES), encoding="utf-8")
+        script.write_text(
+            LUA % ", ".join(f'"{quote(p, safe=SAFE)}"' for p in SEARCHES), encoding="utf-8"
+        )
+        page_script = Path(folder) / "pages.lua"
+        page_script.write_text(
+            LUA
+            % ", ".join(
+                f'"{quote(p.replace("/api/v1/search", "/"), safe=SAFE)}"' for p in SEARCHES
+            ),
+            encoding="utf-8",
+        )
         results = {}
         for name, app, path, lua in (
-            ("bare Starlette endpoint", "bare:create_app", "/", None),
+            ("bare Starlette endpoint", "benchmarks.bare:create_app", "/", None),
             ("GET /api/v1/search", "web.app:create_app", "/", str(script)),
+            ("GET / (results page, HTML)", "web.app:create_app", "/", str(page_script)),
         ):
             port = free_port()
             process = serve(app, port, env)
@@ -129,8 +139,10 @@ def main() -> None:
                 process.wait()
         for name, (rps, p99) in results.items():
             print(f"{name}: {rps:,.0f} requests/s, p99 {p99:.1f} ms")
-        ratio = results["GET /api/v1/search"][0] / results["bare Starlette endpoint"][0]
-        print(f"search / bare throughput: {ratio:.2f} (connections {CONNECTIONS}, {DURATION})")
+        bare = results["bare Starlette endpoint"][0]
+        for name in ("GET /api/v1/search", "GET / (results page, HTML)"):
+            print(f"{name} / bare throughput: {results[name][0] / bare:.2f}")
+        print(f"(wrk: 2 threads, {CONNECTIONS} connections, {DURATION} per run after a warm-up)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,121 @@
+"""Shared set-up for the benchmarks: a throw-away PostgreSQL database with centres and tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from capacity import accounts, migrate, registry
+from capacity.db import create_engine, session_factory
+from capacity.geocoder import Gazetteer
+from capacity.models import Centre, ServedMunicipality, Unit, utcnow
+
+ROOT = Path(__file__).parent.parent
+BASE = os.environ.get("HAVN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/havn_bench")
+
+
+async def fresh_database(url: str = BASE) -> str:
+    target = make_url(url)
+    admin = await asyncpg.connect(
+        host=target.host, port=target.port or 5432, user=target.username, database="postgres"
+    )
+    await admin.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{target.database}"')
+    await admin.close()
+    await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
+async def seed(url: str, centres: int, beds: int = 100) -> dict[str, str]:
+    """`centres` centres with one women's unit each; returns an admin-role token per centre."""
+    gazetteer = Gazetteer.load()
+    places = gazetteer.municipalities()
+    engine = create_engine(url)
+    tokens = {}
+    async with session_factory(engine)() as session:
+        now = utcnow()
+        for i in range(centres):
+            place = places[i % len(places)]
+            centre = Centre(
+                id=f"bench-{i}",
+                name=f"Bench {i}",
+                country="NO",
+                region=place.county,
+                host_municipality=place.municipality_code,
+                status="open",
+                languages=["nb"],
+                interpreter=True,
+                latitude=place.latitude,
+                longitude=place.longitude,
+                is_demo=True,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            centre.municipalities = [ServedMunicipality(municipality_code=place.municipality_code)]
+            centre.units = [
+                Unit(kind="women", beds=beds, rooms=beds, family_rooms=10, accessible_rooms=5)
+            ]
+            await registry.add_centre(session, centre, actor="bench")
+            await registry.set_availability(
+                session,
+                centre.units[0],
+                free_beds=beds // 2,
+                free_family_rooms=5,
+                free_accessible_rooms=2,
+                actor="bench",
+                source="demo",
+            )
+            _, tokens[centre.id] = await accounts.create_token(
+                session, name=f"bench-{i}", role="staff", centre_id=centre.id, actor="bench"
+            )
+        await session.commit()
+    await engine.dispose()
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_worker(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "web.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("worker did not start")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
