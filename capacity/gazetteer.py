@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -164,6 +166,7 @@ class Gazetteer:
                 postcode=code,
             )
         self._keys = list(self._index)
+        self._points: npt.NDArray[np.float64] | None = None
 
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
@@ -244,11 +247,21 @@ class Gazetteer:
             raise InvalidInput("Latitude must be between -90 and 90", field="lat")
         if not (math.isfinite(longitude) and -180 <= longitude <= 180):
             raise InvalidInput("Longitude must be between -180 and 180", field="lon")
-        best, best_km = self._places[0], math.inf
-        for place in self._places:  # municipalities come first, so they win ties with towns
-            km = _distance_km(latitude, longitude, place.latitude, place.longitude)
-            if km < best_km:
-                best, best_km = place, km
+        if self._points is None:
+            self._points = np.radians(
+                np.array([(p.latitude, p.longitude) for p in self._places], dtype=np.float64)
+            )
+        lat, lon = math.radians(latitude), math.radians(longitude)
+        points = self._points
+        # Haversine over every place at once; argmin keeps the first of equals, and
+        # municipalities come first, so they win ties with towns.
+        a = (
+            np.sin((points[:, 0] - lat) / 2) ** 2
+            + np.cos(lat) * np.cos(points[:, 0]) * np.sin((points[:, 1] - lon) / 2) ** 2
+        )
+        distances = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        index = int(np.argmin(distances))
+        best, best_km = self._places[index], float(distances[index])
         if best_km > NEAREST_MAX_KM:
             raise PlaceNotFound("That position is not near any place in Norway")
         return best
@@ -367,11 +380,3 @@ def _collation(name: str) -> str:
     """A sort key putting Æ, Ø and Å after Z, as Norwegian alphabetical order does."""
     decomposed = unicodedata.normalize("NFKD", name.casefold().translate(_NORWEGIAN_LAST))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance; ranking neighbours needs no ellipsoid (geopy does for routing)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))

@@ -34,9 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo_cmd.add_parser("load", help="load the demo centres (running it twice changes nothing)")
 
-    user = commands.add_parser("user", help="accounts")
-    user = user.add_subparsers(dest="action", required=True)
-    add = user.add_parser("add", help="create a user; reads a temporary password from stdin")
+    users = commands.add_parser("user", help="accounts").add_subparsers(
+        dest="action", required=True
+    )
+    add = users.add_parser("add", help="create a user; reads a temporary password from stdin")
     add.add_argument("username")
     add.add_argument("--role", choices=["staff", "adviser", "admin"], required=True)
     add.add_argument("--centre", help="the centre id (centre staff only)")

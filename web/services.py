@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -31,6 +31,46 @@ FLUSH_SECONDS = 10.0
 log = logging.getLogger("havn.services")
 
 
+@dataclass(frozen=True, slots=True)
+class CachedSearch:
+    body: bytes
+    region: str
+    party: Party
+    found: bool
+
+
+class SearchCache:
+    """Answers to identical searches, per worker, for one registry revision and 30 seconds.
+
+    People in one town search alike; a new revision (any change) or the next 30-second window
+    (numbers going stale, holds expiring) makes a new answer. Only valid searches are kept.
+    """
+
+    WINDOW = 30
+    SIZE = 2048
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Hashable, CachedSearch] = OrderedDict()
+
+    def key(self, params: list[tuple[str, str]], revision: int) -> Hashable:
+        return (tuple(sorted(params)), revision, int(time.time() // self.WINDOW))
+
+    def get(self, key: Hashable) -> CachedSearch | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(
+        self, key: Hashable, body: bytes, region: str, party: Party, found: bool
+    ) -> CachedSearch:
+        entry = CachedSearch(body, region, party, found)
+        self._entries[key] = entry
+        if len(self._entries) > self.SIZE:
+            self._entries.popitem(last=False)
+        return entry
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -47,6 +87,7 @@ class Services:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _counts: Counter[stats.Key] = field(default_factory=Counter)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    search_cache: SearchCache = field(default_factory=SearchCache)
 
     def __post_init__(self) -> None:
         self.feed = ChangeFeed(self.sessions, self.redis, self.settings.feed_poll_seconds)
@@ -120,9 +161,10 @@ class Services:
             await self.announce()
         return expired
 
-    def count_search(self, region: str, party: Party, outcome: Outcome) -> None:
+    def count_search(self, region: str, party: Party, found: Outcome | bool) -> None:
         """Count a search for the unmet-need statistics (flushed in the background)."""
-        found = any(result.group is Group.NOW for result in outcome.results)
+        if not isinstance(found, bool):
+            found = any(result.group is Group.NOW for result in found.results)
         self._counts.update(stats.search_counts(utcnow().date(), region, party, found))
 
     async def flush_counts(self) -> None:
