@@ -81,6 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         RASA_TELEMETRY_ENABLED="false",
     )
     logs = {name: folder / f"{name}.log" for name in ("web", "actions", "rasa")}
+    handles = {name: path.open("wb") for name, path in logs.items()}
     processes = [
         subprocess.Popen(
             [
@@ -96,19 +97,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             ],
             cwd=ROOT,
             env=env,
-            stdout=logs["web"].open("wb"),
+            stdout=handles["web"],
             stderr=subprocess.STDOUT,
         ),
         subprocess.Popen(
             [str(BOT / "scripts" / "serve.sh"), "actions"],
             env=env,
-            stdout=logs["actions"].open("wb"),
+            stdout=handles["actions"],
             stderr=subprocess.STDOUT,
         ),
         subprocess.Popen(
             [str(BOT / "scripts" / "serve.sh"), "rasa"],
             env=env,
-            stdout=logs["rasa"].open("wb"),
+            stdout=handles["rasa"],
             stderr=subprocess.STDOUT,
         ),
     ]
@@ -131,6 +132,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for handle in handles.values():
+            handle.close()
 
 
 def bot_says(client: TestClient, message: str) -> tuple[str, list[str]]:

@@ -17,6 +17,18 @@
     });
   }
 
+  // "/" jumps to the search field from anywhere outside a text field (advisers' console).
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" ||
+      target.tagName === "SELECT" || target.isContentEditable);
+    var field = document.querySelector("[data-shortcut='/']");
+    if (event.key === "/" && !typing && field) {
+      event.preventDefault();
+      field.focus();
+    }
+  });
+
   var locate = document.getElementById("locate");
   var q = document.getElementById("q");
   var lat = document.getElementById("lat");
