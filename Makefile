@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Rasa Open Source 3.6 needs Python 3.10; pyenv provides it on these machines.
-BOT_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) \
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+BOT_PYTHON ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python3.10) \
 	$(shell command -v python3.10 2>/dev/null))
 BOT_STAMP := bot/.venv/.installed
 BOT_MODEL := bot/models/havn.tar.gz

@@ -172,3 +172,14 @@ def test_chat_messages_are_rate_limited(client: TestClient) -> None:
         for n in range(22)
     ]
     assert statuses[:20] == [200] * 20 and statuses[-1] == 429
+
+
+def test_typing_stop_ends_and_forgets_the_chat(
+    client: TestClient, rasa: tuple[FakeRasa, str]
+) -> None:
+    fake, _ = rasa
+    client.post("/chat", data={"message": "Jeg er i Bodø"})
+    response = client.post("/chat", data={"message": "Avslutt"})
+    assert fake.received[-1]["message"] == "Avslutt"  # the bot resets itself too
+    assert 'havn_chat=""' in response.headers["set-cookie"]
+    assert soup(response).select(".turn") == []

@@ -36,6 +36,9 @@ BOT_DOWN = N_(
     "The chat assistant is not available right now. Call VO-linjen on 116 006, day and night."
 )
 TOO_FAST = N_("Please wait a moment before you write again.")
+ENDED = N_("The conversation is ended and deleted.")
+# Words that end a chat (the bot resets itself on them): the page forgets it too.
+STOP_WORDS = {"stop", "stopp", "exit", "quit", "avslutt", "slutt", "avslutte", "heilt slutt"}
 
 
 @dataclass
@@ -169,6 +172,11 @@ async def send(request: Request) -> Response:
         return await render(request, chat_id, status=429, notice=TOO_FAST)
     language, _ = negotiate(request)
     answers = await chat.ask(chat_id, text, language.code)
+    if text.lower().strip(" .!") in STOP_WORDS:
+        await chat.transcripts.delete(chat_id)
+        response = await render(request, None, notice=ENDED)
+        response.delete_cookie(COOKIE, path="/chat")
+        return response
     turns = await chat.transcripts.get(chat_id)
     turns.append({"from": "person", "text": text, "buttons": []})
     if answers is None:

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run the bot's servers, from anywhere:
+#   scripts/serve.sh rasa [rasa run options]     the Rasa server, REST channel, 127.0.0.1:5005
+#   scripts/serve.sh actions [options]           the action server, 127.0.0.1:5055
+# With HAVN_REDIS_URL (or REDIS_URL), e.g. redis://:secret@127.0.0.1:6379/0, conversations go
+# to Redis and expire 24 h after their last message (endpoints.redis.yml); without it they
+# stay in memory. Nothing here reaches the internet: telemetry is off.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false
+BIN=.venv/bin
+
+case "${1:-}" in
+  rasa)
+    shift
+    endpoints=endpoints.yml
+    redis_url=${HAVN_REDIS_URL:-${REDIS_URL:-}}
+    if [ -n "$redis_url" ]; then
+      eval "$("$BIN/python" scripts/redis_env.py "$redis_url")"
+      endpoints=endpoints.redis.yml
+    fi
+    exec "$BIN/rasa" run --model models --endpoints "$endpoints" --credentials credentials.yml \
+      --interface "${HAVN_BOT_HOST:-127.0.0.1}" --port 5005 "$@"
+    ;;
+  actions)
+    shift
+    export SANIC_HOST=${HAVN_BOT_HOST:-127.0.0.1}
+    exec "$BIN/rasa" run actions --actions actions --port 5055 "$@"
+    ;;
+  *)
+    echo "usage: scripts/serve.sh rasa|actions [options]" >&2
+    exit 2
+    ;;
+esac
