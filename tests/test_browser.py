@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Playwright, Route, sync_playwright
 
-from capacity import demo, migrate
+from capacity import demo, migrate, registry
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
 from web.app import create_app
@@ -50,6 +50,25 @@ PAGES = {
     "municipalities": "/municipalities",
     "safety": "/safety",
 }
+
+
+async def change_a_centre(url: str) -> None:
+    """Report new numbers for one demo centre, as its staff would."""
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        centre = await registry.get_centre(session, demo.read_demo_file()[0]["id"])
+        unit = centre.units[0]
+        await registry.set_availability(
+            session,
+            unit,
+            free_beds=0,
+            free_family_rooms=0,
+            free_accessible_rooms=0,
+            actor="browser-test",
+            source="staff",
+        )
+        await session.commit()
+    await engine.dispose()
 
 
 def free_port() -> int:
@@ -91,7 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
     centre = demo.read_demo_file()[0]["id"]
-    yield {"base": f"http://127.0.0.1:{port}", "centre": centre}
+    yield {"base": f"http://127.0.0.1:{port}", "centre": centre, "db": url}
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -197,7 +216,8 @@ def test_public_pages_only_talk_to_our_own_origin_and_set_no_cookie(
     page.on("request", lambda request: requests.append(request.url))
     for name in PAGES:
         page.goto(url(site, name))
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)  # htmx and the event stream connect after load
     assert requests and all(r.startswith(site["base"] + "/") for r in requests), requests
     assert context.cookies() == []
 
@@ -241,6 +261,22 @@ def test_pages_fit_a_360px_phone_even_with_text_at_200_percent(
     page.add_style_tag(content="html { font-size: 100% !important; }")
     page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
     context.close()
+
+
+def test_results_update_live_when_a_centre_changes(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(url(site, "results"))
+    page.wait_for_timeout(500)  # the event stream connects
+    page.evaluate("document.querySelector('.understood').dataset.marker = 'old'")
+    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
+        pool.submit(asyncio.run, change_a_centre(site["db"])).result()
+    swapped = "(e => !!e && !e.dataset.marker)(document.querySelector('.understood'))"
+    deadline = time.monotonic() + 15  # wait_for_function would need eval, which our CSP forbids
+    while not page.evaluate(swapped):
+        assert time.monotonic() < deadline, "the results were not refreshed"
+        page.wait_for_timeout(200)
 
 
 def test_keyboard_alone_reaches_quick_exit_and_the_search(
