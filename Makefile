@@ -54,12 +54,13 @@ $(BOT_MODEL): $(BOT_STAMP) bot/config.yml $(shell find bot/domain bot/data -type
 		--config config.yml --out models --fixed-model-name havn
 	touch $(BOT_MODEL)
 
-bench: $(STAMP) catalogs services
+bench: $(STAMP) catalogs services bot
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python -m benchmarks.search
 	$(BIN)/python -m benchmarks.http_load
 	$(BIN)/python -m benchmarks.live
 	$(BIN)/python -m benchmarks.holds
+	$(BIN)/python -m benchmarks.chat
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Havn needs Python 3.11 or newer"'
