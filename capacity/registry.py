@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -344,5 +345,37 @@ async def update_unit(
         centre_id=unit.centre_id,
         before={k: before[k] for k in after},
         after=after,
+    )
+    return True
+
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+async def set_languages(
+    session: AsyncSession, centre: Centre, codes: list[str], *, actor: str
+) -> bool:
+    """Set the languages the centre's staff speak (ISO 639 codes); audited.
+
+    Returns False when nothing changed; raises InvalidInput for anything but 1–20 codes.
+    """
+    cleaned = list(dict.fromkeys(code.strip().lower() for code in codes if code.strip()))
+    if not 1 <= len(cleaned) <= 20 or not all(_LANGUAGE_CODE.match(c) for c in cleaned):
+        raise InvalidInput("Languages are 1 to 20 language codes like nb en ar", field="languages")
+    if cleaned == list(centre.languages):
+        return False
+    before = {"languages": list(centre.languages)}
+    centre.languages = cleaned
+    centre.version += 1
+    centre.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="centre.languages",
+        entity="centre",
+        entity_id=centre.id,
+        centre_id=centre.id,
+        before=before,
+        after={"languages": cleaned},
     )
     return True

@@ -459,3 +459,45 @@ async def test_every_change_is_audited(
         after = await session.scalar(select(func.count()).select_from(Event))
         numbers = await session.scalar(select(Availability).where(Availability.free_beds == 2))
     assert after == (before or 0) + 1 and numbers is not None
+
+
+async def test_staff_set_the_languages_their_staff_speak(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "staff-a")
+    token = csrf_of(client.get("/staff").text)
+    client.post("/staff/languages", data={"csrf": token, "languages": "nb, en ar SE"})
+    for bad in ("", "english!", " ".join(f"x{chr(97 + n)}" for n in range(21)), "<script>"):
+        assert (
+            client.post("/staff/languages", data={"csrf": token, "languages": bad}).status_code
+            == 422
+        )
+    assert (
+        client.post(
+            "/staff/languages?centre=oslo", data={"csrf": token, "languages": "nb"}
+        ).status_code
+        == 403
+    )
+    async with session_factory(engine)() as session:
+        centre = await registry.get_centre(session, "bodo")
+        events = await audit.history(session, "bodo")
+    assert centre.languages == ["nb", "en", "ar", "se"]
+    assert events[0].action == "centre.languages" and events[0].actor == "staff-a"
+
+
+async def test_staff_confirm_a_hold_from_their_dashboard(
+    client: TestClient, seeded: dict[str, str], engine: AsyncEngine
+) -> None:
+    made = client.post(
+        "/api/v1/holds",
+        json={"centre": "bodo"},
+        headers={"Authorization": f"Bearer {seeded['token-adviser']}"},
+    )
+    assert made.status_code == 201
+    login(client, "staff-a")
+    dashboard = page(client.get("/staff"))
+    confirm = next(f for f in dashboard.select(".holds form") if f["action"].endswith("/confirm"))
+    fields = {i["name"]: i.get("value", "") for i in confirm.select("input[name]")}
+    response = client.post(confirm["action"], data=fields, follow_redirects=False)
+    assert response.headers["location"].startswith("/staff")
+    assert await free_beds(engine, "bodo") == 2

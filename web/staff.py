@@ -177,6 +177,22 @@ async def set_status(request: Request) -> Response:
     return RedirectResponse(_back(user, centre_id), status_code=303)
 
 
+async def set_languages(request: Request) -> Response:
+    user = await current_user(request, "staff", "admin")
+    data = await form(request)
+    centre_id = await staff_centre(request, user)
+    svc = services(request)
+    async with svc.session() as session:
+        centre = await session.get(Centre, centre_id)
+        if centre is None:
+            raise NotFound("No such centre")
+        codes = str(data.get("languages", ""))[:200].replace(",", " ").split()
+        await registry.set_languages(session, centre, codes, actor=user.username)
+        await session.commit()
+    await svc.announce()
+    return RedirectResponse(_back(user, centre_id), status_code=303)
+
+
 def _flag(data: FormData, name: str) -> bool:
     return data.get(name) in ("on", "true", "yes", "1")
 
@@ -281,6 +297,7 @@ routes = [
     Route("/staff/units/{unit_id:int}/availability", set_numbers, methods=["POST"]),
     Route("/staff/units/{unit_id:int}/accepts", set_accepts, methods=["POST"]),
     Route("/staff/status", set_status, methods=["POST"]),
+    Route("/staff/languages", set_languages, methods=["POST"]),
     Route("/staff/history", history, methods=["GET"]),
     Route("/staff/history.csv", history, methods=["GET"]),
 ]
