@@ -501,3 +501,23 @@ async def test_staff_confirm_a_hold_from_their_dashboard(
     response = client.post(confirm["action"], data=fields, follow_redirects=False)
     assert response.headers["location"].startswith("/staff")
     assert await free_beds(engine, "bodo") == 2
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "/\\evil.example", "https://evil.example", "/\x00x"]
+)
+def test_login_never_redirects_to_another_site(client: TestClient, target: str) -> None:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"csrf": token, "username": "staff-a", "password": PASSWORD, "next": target},
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/staff"
+
+
+def test_pages_for_staff_send_strangers_to_the_login(client: TestClient) -> None:
+    response = client.get("/console", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/console"
+    login(client, "adviser")
+    assert client.get("/console").status_code == 200

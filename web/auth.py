@@ -98,7 +98,10 @@ def _stamp(user: User) -> str:
 
 
 def _safe_next(value: Any) -> str:
+    """A local path to return to after login, or "" (never another site: no open redirect)."""
     if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return ""
+    if "\\" in value or any(ord(ch) < 32 for ch in value) or len(value) > 500:
         return ""
     parts = urlsplit(value)
     return value if not parts.netloc and not parts.scheme else ""

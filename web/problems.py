@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from capacity.errors import AmbiguousPlace, HavnError
+from capacity.errors import AmbiguousPlace, HavnError, Unauthorized
 from web.pages import error_page
 
 log = logging.getLogger("havn.web")
@@ -51,6 +52,9 @@ def wants_json(request: Request) -> bool:
 
 async def havn_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HavnError)
+    if isinstance(exc, Unauthorized) and not wants_json(request):
+        target = request.url.path if request.method == "GET" else ""
+        return RedirectResponse(f"/login?next={quote(target)}" if target else "/login", 303)
     if not wants_json(request):
         return await error_page(request, exc.status)
     extra: dict[str, Any] = {k: v for k, v in exc.detail.items() if _jsonable(v)}
