@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from capacity import holds
 from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
 from capacity.models import Hold, Unit
 from capacity.party import Party, parse_adults, parse_children, parse_gender, parse_needs
-from web.api_write import MAX_BODY, UnsupportedMediaType
+from web.api_write import json_object
 from web.auth import api_principal
 from web.problems import problem
 from web.services import Services
@@ -57,21 +56,7 @@ def _as_text(value: Any, name: str) -> str | None:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise UnsupportedMediaType("Send JSON: Content-Type: application/json")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise InvalidInput("The body is too large", field="body")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The body is not valid JSON", field="body") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object", field="body")
-    unknown = sorted(set(data) - FIELDS)
-    if unknown:
-        raise InvalidInput(f"Unknown field {unknown[0][:40]!r}", field=unknown[0][:40])
-    return data
+    return await json_object(request, FIELDS)
 
 
 async def create(request: Request) -> Response:

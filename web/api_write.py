@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -83,7 +84,9 @@ async def read_availability(request: Request) -> Response:
         )
 
 
-async def _json(request: Request) -> dict[str, Any]:
+async def json_object(request: Request, allowed: Iterable[str]) -> dict[str, Any]:
+    """The request's JSON object, holding only `allowed` fields; raises UnsupportedMediaType
+    or InvalidInput (too large, not JSON, not an object, an unknown field)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise UnsupportedMediaType("Send JSON: Content-Type: application/json")
     raw = await request.body()
@@ -95,9 +98,14 @@ async def _json(request: Request) -> dict[str, Any]:
         raise InvalidInput("The body is not valid JSON", field="body") from None
     if not isinstance(data, dict):
         raise InvalidInput("The body must be a JSON object", field="body")
-    unknown = sorted(set(data) - set(FIELDS))
+    unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise InvalidInput(f"Unknown field {unknown[0][:40]!r}", field=unknown[0][:40])
+    return data
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    data = await json_object(request, FIELDS)
     missing = [name for name in FIELDS if name not in data]
     if missing:
         raise InvalidInput(f"Missing {missing[0]}", field=missing[0])
