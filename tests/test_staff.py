@@ -412,7 +412,7 @@ async def test_admin_creates_users_resets_passwords_and_tokens(
     assert plain not in client.get("/admin").text  # shown once
     async with session_factory(engine)() as session:
         stored = await session.scalar(select(ApiToken).where(ApiToken.name == "bodo system"))
-        assert stored is not None and plain.split("_")[2] not in stored.secret_hash
+        assert stored is not None and plain.split("_", 2)[2] not in stored.secret_hash
         user = await session.scalar(select(User).where(User.username == "new-staff"))
         assert user is not None and user.password_hash.startswith("$argon2id$")
         assert user.must_change_password
