@@ -7,7 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from capacity import audit, holds, registry
@@ -122,6 +122,41 @@ async def test_holds_expire_by_themselves_and_only_once(session: AsyncSession) -
     with pytest.raises(Conflict):
         await holds.confirm(session, hold.id, actor=ADVISER)
     await session.rollback()
+
+
+async def test_a_hold_the_database_refuses_to_end_stays_held_and_others_still_expire(
+    engine: AsyncEngine,
+) -> None:
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        unit, _ = await setup(session, free=3)
+        stuck = await holds.place_hold(
+            session, holds.HoldRequest(unit.id, Party(adults=2), minutes=5), actor=ADVISER
+        )
+        later = await holds.place_hold(
+            session, holds.HoldRequest(unit.id, Party(adults=1), minutes=6), actor=ADVISER
+        )
+        await session.commit()
+        # Counters that drifted below the holds (a manual repair gone wrong): giving back the
+        # first hold's two places would make them negative, and the CHECK refuses that.
+        await session.execute(
+            update(Availability).where(Availability.unit_id == unit.id).values(held_beds=1)
+        )
+        await session.commit()
+
+    async with sessions() as session:
+        assert await holds.expire_due(session, utcnow() + timedelta(minutes=10)) == 1
+        await session.commit()  # on PostgreSQL too: the refused statement did not poison it
+
+    async with sessions() as session:
+        statuses = {h.id: h.status for h in await session.scalars(select(Hold).order_by(Hold.id))}
+        assert statuses == {stuck.id: "active", later.id: "expired"}
+        assert (await numbers(session, unit)).held_beds == 0
+        actions = [e.action for e in await audit.history(session, "centre-a")]
+        assert actions.count("hold.expired") == 1
+        # The next sweep refuses the same hold again, quietly, and ends nothing by mistake.
+        assert await holds.expire_due(session, utcnow() + timedelta(minutes=11)) == 0
+        await session.commit()
 
 
 async def test_staff_hold_only_at_their_own_centre(session: AsyncSession) -> None:
