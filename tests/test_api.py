@@ -6,10 +6,12 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
 from capacity import audit, registry
@@ -102,29 +104,52 @@ def test_health(client: TestClient) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-def test_openapi_describes_every_api_route(client: TestClient) -> None:
+def _api_operations(routes: list[BaseRoute], prefix: str = "") -> set[tuple[str, str]]:
+    """(path, method) of every JSON API route the app serves, read from its route table."""
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        if isinstance(route, Mount) and route.path == "/api/v1":
+            found |= _api_operations(route.routes, route.path)
+        elif isinstance(route, Route) and (prefix or route.path in ("/healthz",)):
+            path = re.sub(r"{(\w+):\w+}", r"{\1}", prefix + route.path)
+            found |= {(path, m.lower()) for m in route.methods or () if m != "HEAD"}
+    return found
+
+
+def test_openapi_describes_every_api_route_and_no_other(client: TestClient) -> None:
     document = client.get("/api/openapi.json").json()
-    assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) >= {
-        "/api/v1/centres",
-        "/api/v1/centres/{centre_id}",
-        "/api/v1/geocode",
-        "/api/v1/search",
-        "/healthz",
+    assert document["openapi"].startswith("3.1")
+    described = {
+        (path, method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "delete", "patch")
     }
+    assert described == _api_operations(client.app.routes)  # type: ignore[attr-defined]
     params = {p["name"] for p in document["paths"]["/api/v1/search"]["get"]["parameters"]}
     assert params >= {
         "q",
         "lat",
         "lon",
         "gender",
+        "adults",
         "children",
         "needs",
         "language",
         "away_from",
         "min_km",
         "max_km",
+        "limit",
     }
+
+
+def test_the_bots_copy_of_the_api_description_is_current(client: TestClient) -> None:
+    """The bot's tests check their fake registry answers against this copy."""
+    copy = Path(__file__).parent.parent / "bot" / "tests" / "data" / "openapi.json"
+    assert json.loads(copy.read_text(encoding="utf-8")) == client.get("/api/openapi.json").json(), (
+        "run: python -c 'import json, web.openapi as o; print(json.dumps(o.DOCUMENT, indent=1))'"
+        " > bot/tests/data/openapi.json"
+    )
 
 
 def test_centres_list_is_public_safe(client: TestClient) -> None:

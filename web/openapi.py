@@ -64,6 +64,40 @@ def _get(
     return {"get": {"summary": summary, "parameters": params, "responses": responses}}
 
 
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {str(status): PROBLEM for status in statuses}
+
+
+BEARER = [{"token": []}]
+CENTRE_ID = {"name": "centre_id", "in": "path", "required": True, "schema": {"type": "string"}}
+UNIT = {"name": "unit", "in": "path", "required": True, "schema": {"enum": ["women", "men"]}}
+COUNT = {"type": "integer", "minimum": 0, "maximum": 10_000}
+PARTY = {
+    "gender": {"enum": ["woman", "man", "other"]},
+    "adults": {"type": "integer", "minimum": 1, "maximum": 6},
+    "children": {
+        "type": "array",
+        "items": {"type": ["integer", "string"]},
+        "description": 'Ages; suffix b (boy) or g (girl) as text: [3, "12b"]',
+    },
+    "needs": {"type": "array", "items": {"enum": [n.value for n in Need]}},
+}
+
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -106,9 +140,82 @@ DOCUMENT: dict[str, Any] = {
             "Search",
             (409, 422),
         ),
+        "/api/v1/centres/{centre_id}/units/{unit}/availability": {
+            "parameters": [CENTRE_ID, UNIT],
+            "get": {
+                "summary": "A unit's free numbers and their version (ETag)",
+                "responses": {"200": _json("Availability", "OK; ETag header"), "404": PROBLEM},
+            },
+            "put": {
+                "summary": "Report the three free numbers (centre token of that centre)",
+                "security": BEARER,
+                "parameters": [
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": True,
+                        "description": "The ETag of the numbers being replaced",
+                        "schema": {"type": "string", "maxLength": 40},
+                    }
+                ],
+                "requestBody": _body("AvailabilityInput"),
+                "responses": {
+                    "200": _json("Availability", "Stored (or the same numbers again)"),
+                    **_problems(401, 403, 404, 409, 413, 415, 422, 428),
+                },
+            },
+        },
+        "/api/v1/holds": {
+            "get": {
+                "summary": "Active holds (advisers: all or ?centre=; centre tokens: their own)",
+                "security": BEARER,
+                "parameters": [_param("centre", "Only this centre's holds")],
+                "responses": {"200": _json("HoldList", "OK"), **_problems(401, 403)},
+            },
+            "post": {
+                "summary": "Hold places for a party on its way (they cannot be double-booked)",
+                "security": BEARER,
+                "requestBody": _body("HoldInput"),
+                "responses": {
+                    "201": _json("Hold", "Held; Location names the hold"),
+                    **_problems(401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/api/v1/holds/{hold_id}/{action}": {
+            "parameters": [
+                {"name": "hold_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "action",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["confirm", "release"]},
+                    "description": "confirm: they arrived (places taken); release: give back",
+                },
+            ],
+            "post": {
+                "summary": "End an active hold once",
+                "security": BEARER,
+                "responses": {"200": _json("Hold", "OK"), **_problems(401, 403, 404, 409)},
+            },
+        },
+        "/api/v1/export/hsds": {
+            "get": {
+                "summary": "The public directory as Open Referral HSDS 3.1 JSON",
+                "responses": {
+                    "200": {
+                        "description": "HSDS organizations, services, locations",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
     },
     "components": {
+        "securitySchemes": {
+            "token": {"type": "http", "scheme": "bearer", "description": "An API token"}
+        },
         "schemas": {
             "Problem": {
                 "type": "object",
@@ -198,6 +305,70 @@ DOCUMENT: dict[str, Any] = {
                     "missing": {"type": "array", "items": {"type": "object"}},
                 },
             },
+            "AvailabilityInput": {
+                "type": "object",
+                "required": ["free_beds", "free_family_rooms", "free_accessible_rooms"],
+                "additionalProperties": False,
+                "properties": {
+                    "free_beds": COUNT,
+                    "free_family_rooms": COUNT,
+                    "free_accessible_rooms": COUNT,
+                },
+            },
+            "Availability": {
+                "type": "object",
+                "required": ["centre", "unit", "version"],
+                "properties": {
+                    "centre": {"type": "string"},
+                    "unit": {"enum": ["women", "men"]},
+                    "capacity": {"type": "object"},
+                    "free_beds": {"type": ["integer", "null"]},
+                    "free_family_rooms": {"type": ["integer", "null"]},
+                    "free_accessible_rooms": {"type": ["integer", "null"]},
+                    "as_of": {"type": ["string", "null"], "format": "date-time"},
+                    "version": {"type": "integer"},
+                },
+            },
+            "HoldInput": {
+                "type": "object",
+                "required": ["centre"],
+                "additionalProperties": False,
+                "properties": {
+                    "centre": {"type": "string"},
+                    "unit": {"enum": ["women", "men"]},
+                    **PARTY,
+                    "minutes": {"type": "integer", "minimum": 5, "maximum": 1440},
+                    "note": {
+                        "type": "string",
+                        "maxLength": 300,
+                        "description": "No names or anything that identifies the person",
+                    },
+                },
+            },
+            "Hold": {
+                "type": "object",
+                "required": ["id", "centre", "places", "status", "expires_at"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "centre": {"type": "string"},
+                    "unit_id": {"type": "integer"},
+                    "places": {"type": "integer"},
+                    "family_rooms": {"type": "integer"},
+                    "accessible_rooms": {"type": "integer"},
+                    "party": {"type": "object"},
+                    "note": {"type": ["string", "null"]},
+                    "status": {"enum": ["active", "confirmed", "released", "expired"]},
+                    "created_by": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                },
+            },
+            "HoldList": {
+                "type": "object",
+                "properties": {
+                    "holds": {"type": "array", "items": {"$ref": "#/components/schemas/Hold"}}
+                },
+            },
             "Search": {
                 "type": "object",
                 "properties": {
@@ -208,7 +379,7 @@ DOCUMENT: dict[str, Any] = {
                     "helplines": {"type": "array", "items": {"type": "object"}},
                 },
             },
-        }
+        },
     },
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 import yaml
 from rasa_sdk import Action, Tracker
@@ -19,6 +20,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.settings import Settings
 
 BOT = Path(__file__).resolve().parent.parent
+# The registry's OpenAPI document (a test in the web app keeps this copy current).
+API = json.loads((Path(__file__).parent / "data" / "openapi.json").read_text(encoding="utf-8"))
+
+
+def check_against_api(path: str, status: int, body: Any) -> None:
+    """Raise jsonschema.ValidationError when `body` is not what the real API answers."""
+    if status >= 400:
+        schema: Any = {"$ref": "#/components/schemas/Problem"}
+    else:
+        content = API["paths"][path]["get"]["responses"][str(status)]["content"]
+        schema = content["application/json"]["schema"]
+    jsonschema.Draft202012Validator({**schema, "components": API["components"]}).validate(body)
+
+
 NOW = datetime(2025, 3, 4, 10, 30, tzinfo=timezone.utc)  # a Tuesday, 11:30 in Oslo
 
 
@@ -76,6 +91,7 @@ class FakeRegistry:
         self.routes: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
 
     def on(self, path: str, status: int = 200, body: Any = None) -> None:
+        check_against_api(path, status, body)
         content_type = "application/json" if status == 200 else "application/problem+json"
         self.routes[path] = lambda request: httpx.Response(
             status, content=json.dumps(body).encode(), headers={"content-type": content_type}

@@ -136,7 +136,11 @@ def test_search_when_the_registry_is_unreachable_gives_the_helpline(domain, regi
 
 
 def test_search_when_the_registry_answers_500_counts_as_unreachable(domain, registry, settings):
-    registry.on("/api/v1/search", status=500, body={"code": "internal_error", "status": 500})
+    registry.on(
+        "/api/v1/search",
+        status=500,
+        body={"code": "internal_error", "status": 500, "detail": "Something went wrong"},
+    )
     action = SearchCentres(settings=settings, transport=registry.transport())
 
     events, messages = run(action, tracker(slots=FILLED), domain)
