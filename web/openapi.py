@@ -82,7 +82,7 @@ def _problems(*statuses: int) -> dict[str, Any]:
     return {str(status): PROBLEM for status in statuses}
 
 
-BEARER = [{"token": []}]
+BEARER: list[dict[str, list[str]]] = [{"token": []}]
 CENTRE_ID = {"name": "centre_id", "in": "path", "required": True, "schema": {"type": "string"}}
 UNIT = {"name": "unit", "in": "path", "required": True, "schema": {"enum": ["women", "men"]}}
 COUNT = {"type": "integer", "minimum": 0, "maximum": 10_000}
