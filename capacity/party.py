@@ -62,7 +62,32 @@ class Party:
         return 1 if Need.WHEELCHAIR in self.needs else 0
 
 
-_CHILD = re.compile(r"^(\d{1,2})\s*([bg]?)$")
+_CHILD = re.compile(r"^(\d{1,2})([bg]?)$")
+# Ages are written as people say them: "4 og 9", "4 and 9 years", "3, 7 og 12 år", "٤ و ٩".
+_SEPARATORS = re.compile(r"[,\u060c;/&+\s]+")
+_AND = frozenset({"og", "and", "och", "i", "und", "et", "y", "ja", "iyo", "та", "і", "и", "و"})
+_YEARS = (
+    "år",
+    "aar",
+    "års",
+    "years",
+    "year",
+    "yrs",
+    "yr",
+    "y",
+    "lat",
+    "lata",
+    "rok",
+    "roky",
+    "рік",
+    "роки",
+    "років",
+    "jagi",
+    "sano",
+    "سنة",
+    "سنوات",
+)
+_AGE_WORD = re.compile(r"^(\d{1,2}[bg]?)(?:" + "|".join(sorted(_YEARS, key=len)[::-1]) + r")$")
 _SEX = {"": None, "b": "boy", "g": "girl"}
 
 
@@ -78,15 +103,21 @@ def parse_gender(value: str | None) -> Gender:
 
 
 def parse_children(value: str | None) -> tuple[Child, ...]:
-    """Parse "3,7,12" (ages); a suffix marks a boy or a girl ("12b", "12g").
+    """Parse ages as people write them ("3,7,12", "4 og 9 år"); "12b"/"12g": a boy or a girl.
 
     A bare age leaves the sex unknown: boys' age limits then show as a caveat, not a filter.
     Raises InvalidInput for anything else, for ages over 17 and for more than 12 children.
     """
     if value is None or not value.strip():
         return ()
-    # Commas (also the Arabic comma) or spaces separate ages: "3, 7", "3 7", "٣، ٧".
-    items = [item.lower() for item in re.split(r"[,\u060c\s]+", value.strip()) if item]
+    # Commas (also the Arabic comma), spaces, "and" in the site's languages separate ages;
+    # "years" after an age is dropped: "3, 7", "3 7", "4 og 9 år", "٣، ٧".
+    items = []
+    for word in _SEPARATORS.split(value.strip().lower()):
+        word = word.removeprefix("و") if word[1:].isdigit() else word
+        if word and word not in _AND and word not in _YEARS:
+            match = _AGE_WORD.match(word)
+            items.append(match.group(1) if match else word)
     if len(items) > MAX_CHILDREN:
         raise InvalidInput(f"At most {MAX_CHILDREN} children per search", field="children")
     children = []
@@ -94,7 +125,7 @@ def parse_children(value: str | None) -> tuple[Child, ...]:
         match = _CHILD.match(item)
         if match is None:
             raise InvalidInput(
-                f"Children must be ages separated by commas, like 3,7,12 (got {item[:20]!r})",
+                f"Children must be ages, like 3, 7 and 12 (got {item[:20]!r})",
                 field="children",
             )
         age = int(match.group(1))  # int() reads any script's digits

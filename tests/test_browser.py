@@ -173,6 +173,22 @@ def test_search_with_javascript_updates_results_in_place(
     assert page.evaluate("history.length") == before  # replaced, not pushed
 
 
+def test_children_ages_typed_as_spoken_give_results_on_a_phone(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    children = page.locator("#children")
+    assert children.get_attribute("inputmode") in (None, "text")  # a keypad with spaces
+    page.fill("#q", "Bodø")
+    page.locator("details.more summary").click()
+    children.fill("4 og 9 år")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".card")
+    assert page.locator(".error, [role=alert]").count() == 0
+    assert "children=4" in page.url
+
+
 def test_quick_exit_replaces_the_page_so_back_does_not_return(
     context: BrowserContext, site: dict[str, str]
 ) -> None:

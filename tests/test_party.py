@@ -28,8 +28,40 @@ def test_children_ages_with_optional_sex() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "ages"),
+    [
+        ("4 og 9", (4, 9)),
+        ("4 og 9 år", (4, 9)),
+        ("3, 7 og 12 år", (3, 7, 12)),
+        ("4 and 9 years", (4, 9)),
+        ("4år og 9år", (4, 9)),
+        ("3;4", (3, 4)),
+        ("2 / 5 + 8", (2, 5, 8)),
+        ("4 i 9 lat", (4, 9)),
+        ("٤ و ٩", (4, 9)),
+        ("٣، ٧", (3, 7)),
+    ],
+)
+def test_ages_are_read_as_people_write_them(written: str, ages: tuple[int, ...]) -> None:
+    assert tuple(child.age for child in parse_children(written)) == ages
+
+
+@pytest.mark.parametrize(
     "value",
-    ["18", "-1", "3;4", "three", "3.5", "1e1", "12x", "<script>", "1" * 500, ",".join(["1"] * 13)],
+    [
+        "18",
+        "-1",
+        "3 og x",
+        "three",
+        "²",
+        "4 og 9 dager",
+        "3.5",
+        "1e1",
+        "12x",
+        "<script>",
+        "1" * 500,
+        ",".join(["1"] * 13),
+    ],
 )
 def test_bad_children_are_refused(value: str) -> None:
     with pytest.raises(InvalidInput) as caught:
