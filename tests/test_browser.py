@@ -224,6 +224,36 @@ def test_language_switch_and_right_to_left(context: BrowserContext, site: dict[s
     assert [(c["name"], c["value"], c["expires"]) for c in cookies] == [("havn_lang", "ar", -1)]
 
 
+# For each element: is "116" drawn left of "006" (the number reads left to right)?
+NUMBER_ORDER = """(selector) => [...document.querySelectorAll(selector)].map(element => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf('116');
+    const next = node.data.indexOf('006', at);
+    if (at < 0 || next < 0) continue;
+    const box = (start) => {
+      const range = document.createRange();
+      range.setStart(node, start);
+      range.setEnd(node, start + 3);
+      return range.getBoundingClientRect().left;
+    };
+    return box(at) < box(next);
+  }
+  return null;
+}).filter(found => found !== null)"""
+
+
+def test_phone_numbers_read_left_to_right_in_arabic(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/?q=Bod%C3%B8&lang=ar")
+    assert page.get_attribute("html", "dir") == "rtl"
+    for selector in (".helplines a.call", ".card .nophone, .card .call"):
+        order = page.evaluate(NUMBER_ORDER, selector)
+        assert order and all(order), (selector, order)
+
+
 def test_public_pages_only_talk_to_our_own_origin_and_set_no_cookie(
     context: BrowserContext, site: dict[str, str]
 ) -> None:

@@ -10,7 +10,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from web.i18n import CATALOGS, LANGUAGES, reviewed
+from web.i18n import CATALOGS, LANGUAGES, isolate_numbers, reviewed
 
 ROOT = Path(__file__).parent.parent
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
@@ -67,3 +67,9 @@ def test_an_unreviewed_catalog_says_so(code: str) -> None:
 @pytest.mark.parametrize("code", TRANSLATED)
 def test_catalogs_are_compiled(code: str) -> None:
     assert (CATALOGS / code / "LC_MESSAGES" / "messages.mo").exists(), "run `make messages`"
+
+
+def test_phone_numbers_are_isolated_left_to_right_and_entities_are_left_alone() -> None:
+    assert isolate_numbers("اتصل 116 006 أو 112") == "اتصل \u2066116 006\u2069 أو \u2066112\u2069"
+    assert isolate_numbers("ROSA 22 33 11 60") == "ROSA \u206622 33 11 60\u2069"
+    assert isolate_numbers("&#34;24/7&#39;") == "&#34;24/7&#39;"

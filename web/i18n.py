@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -112,3 +113,16 @@ def ago(moment: datetime, now: datetime, language: Language) -> str:
     return format_timedelta(
         -max(timedelta(0), now - moment), threshold=1.5, locale=language.locale, add_direction=True
     )
+
+
+# A phone number (three digits or more, single spaces allowed) not inside an entity like &#34;.
+_NUMBER = re.compile(r"(?<![#\d])\d(?:[ \u00a0]?\d){2,}")
+
+
+def isolate_numbers(text: str) -> str:
+    """Wrap phone numbers in left-to-right isolates (U+2066 … U+2069).
+
+    In a right-to-left sentence "116 006" would otherwise read "006 116". Isolates are plain
+    characters, so this is safe in attributes and in escaped markup alike.
+    """
+    return _NUMBER.sub(lambda found: f"\u2066{found.group(0)}\u2069", text)

@@ -17,7 +17,16 @@ from capacity.helplines import helplines
 from capacity.models import utcnow
 from capacity.party import Need
 from capacity.reasons import Reason
-from web.i18n import COOKIE, LANGUAGES, Language, ago, negotiate, reviewed, translations
+from web.i18n import (
+    COOKIE,
+    LANGUAGES,
+    Language,
+    ago,
+    isolate_numbers,
+    negotiate,
+    reviewed,
+    translations,
+)
 from web.wording import GROUPS, NEEDS, REASONS
 
 
@@ -79,14 +88,18 @@ class Pages:
     def helpers(request: Request, language: Language) -> dict[str, Any]:
         catalog = translations(language.code)
 
+        def directed(text: Markup) -> Markup:
+            return Markup(isolate_numbers(text)) if language.rtl else text  # noqa: S704
+
         # The translation is escaped, then Markup's % escapes every value put into it.
         def gettext(message: str, **values: Any) -> Markup:
             translated = escape(catalog.gettext(message))
-            return translated % values if values else translated
+            return directed(translated % values if values else translated)
 
         def ngettext(singular: str, plural: str, count: int, **values: Any) -> Markup:
             count = int(count)  # gettext's plural rules want a Python int, not a NumPy one
-            return escape(catalog.ngettext(singular, plural, count)) % {"num": count, **values}
+            plural_form = escape(catalog.ngettext(singular, plural, count))
+            return directed(plural_form % {"num": count, **values})
 
         def since(moment: datetime, now: datetime) -> str:
             return ago(moment, now, language)
