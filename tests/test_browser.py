@@ -243,6 +243,29 @@ NUMBER_ORDER = """(selector) => [...document.querySelectorAll(selector)].map(ele
 }).filter(found => found !== null)"""
 
 
+def test_112_and_116_006_are_one_tap_away_on_every_public_page(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    for name in PAGES:
+        page.goto(url(site, name))
+        for target in ("tel:112", "tel:116006"):
+            link = page.locator(f".callbar a[href='{target}']")
+            box = link.bounding_box()
+            assert box is not None and box["height"] >= 44 and box["width"] >= 44, (name, target)
+            assert box["y"] + box["height"] <= 800, (name, target)  # on the first screen
+        header = page.locator(".danger a[href='tel:112']").bounding_box()
+        assert header is not None and header["height"] >= 44, name
+    page.goto(url(site, "results"))
+    cards = page.locator(".card")
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        if card.locator(".nophone").count():
+            call = card.locator("a.call[href='tel:116006']")
+            box = call.bounding_box()
+            assert box is not None and box["height"] >= 44, card.inner_text()[:60]
+
+
 def test_phone_numbers_read_left_to_right_in_arabic(
     context: BrowserContext, site: dict[str, str]
 ) -> None:
