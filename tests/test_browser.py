@@ -202,6 +202,26 @@ def test_quick_exit_replaces_the_page_so_back_does_not_return(
     assert page.url.endswith("/safety")  # the results page is gone from history
 
 
+def test_a_visit_is_one_history_entry_so_back_after_quick_exit_shows_no_search(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    page.fill("#q", "Bodø")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".card")
+    page.click(".card h3 a")  # read about a centre, then about staying safe
+    page.wait_for_url("**/centres/**")
+    page.click("footer a[href='/safety']")
+    page.wait_for_url("**/safety")
+    page.click("#quick-exit")
+    page.wait_for_url(EXIT_SITE)
+    page.go_back()
+    page.wait_for_load_state()
+    assert not page.url.startswith(site["base"]), page.url  # back to before the visit
+    assert "Bod" not in page.content()
+
+
 def test_escape_key_leaves_quickly(context: BrowserContext, site: dict[str, str]) -> None:
     page = context.new_page()
     page.goto(url(site, "results"))

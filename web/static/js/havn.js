@@ -17,6 +17,27 @@
     });
   }
 
+  // On public pages every move inside the site replaces the current history entry, so the
+  // whole visit is one entry, and the quick exit (or closing the tab) leaves no trail of
+  // searches or chats for the Back button to bring back.
+  if (document.body.classList.contains("public")) {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey ||
+          event.ctrlKey || event.shiftKey || event.altKey || link.target || link.hasAttribute("download") ||
+          link.origin !== window.location.origin || link.hasAttribute("hx-get")) { return; }
+      event.preventDefault();
+      window.location.replace(link.href);
+    });
+    // A page restored from the back/forward cache is shown again from the server, or not at all.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        document.body.hidden = true;
+        window.location.reload();
+      }
+    });
+  }
+
   // "/" jumps to the search field from anywhere outside a text field (advisers' console).
   document.addEventListener("keydown", function (event) {
     var target = event.target;
