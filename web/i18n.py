@@ -24,6 +24,11 @@ class Language:
     name: str  # in the language itself
     rtl: bool = False
     babel: str = ""  # Babel's locale name when it differs from the code
+    html: str = ""  # the BCP 47 tag for <html lang> and hreflang when it differs from the code
+
+    @property
+    def tag(self) -> str:
+        return self.html or self.code
 
     @property
     def direction(self) -> str:
@@ -38,6 +43,8 @@ LANGUAGES = {
     language.code: language
     for language in (
         Language("nb", "Norsk bokmål"),
+        # Easy-read Bokmål: a variant of nb, so the Bokmål catalog fills in what it leaves out.
+        Language("lettlest", "Lettlest", babel="nb", html="nb"),
         Language("nn", "Norsk nynorsk"),
         Language("se", "Davvisámegiella"),
         Language("en", "English"),
@@ -91,10 +98,18 @@ def _accepted(header: str) -> list[str]:
 
 @cache
 def translations(code: str) -> NullTranslations:
-    """The compiled catalog for `code`; English (the msgids) needs none."""
+    """The compiled catalog for `code`; English (the msgids) needs none.
+
+    A variant (a language whose Babel locale is another site language, like easy-read
+    Bokmål) falls back to that language's catalog for every message it leaves empty.
+    """
     if code == "en":
         return NullTranslations()
-    return Translations.load(str(CATALOGS), [code], domain="messages")
+    catalog = Translations.load(str(CATALOGS), [code], domain="messages")
+    base = LANGUAGES[code].babel if code in LANGUAGES else ""
+    if base and base != code and base in LANGUAGES:
+        catalog.add_fallback(translations(base))
+    return catalog
 
 
 def reviewed(code: str) -> bool:
