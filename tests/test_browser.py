@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Playwright, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
 
 from capacity import demo, migrate, registry
 from capacity.db import create_engine, session_factory
@@ -384,3 +384,63 @@ def test_keyboard_alone_reaches_quick_exit_and_the_search(
     page.keyboard.type("Bodø")
     page.keyboard.press("Enter")
     page.wait_for_selector(".card")
+
+
+def axe_violations(page: Page) -> list[tuple[str, str, list[Any]]]:
+    """What axe-core finds on the page, with every <details> opened."""
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
+        "'best-practice']})"
+    )
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+    ]
+
+
+def test_easy_read_chosen_from_the_language_list_carries_through_a_search(
+    browser: Browser, site: dict[str, str]
+) -> None:
+    context = browser.new_context(
+        bypass_csp=True, viewport={"width": 360, "height": 800}, locale="nb-NO"
+    )
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    page.get_by_role("link", name="Lettlest").click()
+    page.wait_for_load_state()
+    assert page.get_attribute(".languages a[aria-current]", "href") == "/?lang=lettlest"
+    assert page.inner_text(".lead").startswith("Krisesentrene er gratis. Du kan ta kontakt selv.")
+    page.fill("#q", "Bodø")
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector(".card")
+    assert page.get_attribute("html", "lang") == "nb"
+    assert page.inner_text(".understood").startswith("Her er krisesentre nær Bodø")
+    groups = page.locator("h2.group").all_inner_texts()
+    assert groups
+    assert all(g.startswith(("Kan ta imot deg nå", "Ring og spør", "Fullt")) for g in groups)
+    assert [(c["name"], c["value"]) for c in context.cookies()] == [("havn_lang", "lettlest")]
+    violations = axe_violations(page)
+    context.close()
+    assert violations == []
+
+
+@pytest.mark.parametrize("name", ["search", "results", "safety"])
+def test_easy_read_pages_are_accessible_and_fit_a_360px_phone(
+    browser: Browser, site: dict[str, str], name: str
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    page.goto(url(site, name) + ("&" if "?" in PAGES[name] else "?") + "lang=lettlest")
+    assert page.get_attribute("html", "lang") == "nb"
+    assert page.inner_text("h1") == {"safety": "Vær trygg på nettet"}.get(
+        name, "Finn et krisesenter"
+    )
+    page.screenshot(path=str(SHOTS / f"lettlest-{name}-360.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.evaluate(WIDE)
+    page.add_style_tag(content="html { font-size: 200% !important; }")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.evaluate(WIDE)
+    violations = axe_violations(page)
+    context.close()
+    assert violations == []
