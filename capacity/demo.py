@@ -3,6 +3,11 @@
 Units, what they accept and their free places are invented, deterministically from each
 centre's id, and marked as demo data (`Centre.is_demo`, `Availability.source == "demo"`)
 so every view can say so. Loading twice changes nothing.
+
+A phone number is never invented: the file sets one only together with `phone_source` (the
+public page that prints it) and `phone_published` (that page's date as it shows it); the
+loader refuses a phone without both. The two stay in the file (see DEMO_CENTRES.md); the
+Centre row carries the number only.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ def read_demo_file(path: Path = DEMO_FILE) -> list[dict[str, Any]]:
 
 def build_centre(facts: dict[str, Any], gazetteer: Gazetteer, now: datetime) -> Centre:
     """A Centre from the demo file's facts plus synthetic units; raises InvalidInput."""
+    if facts.get("phone") and not (facts.get("phone_source") and facts.get("phone_published")):
+        raise InvalidInput(f"{facts['id']}: a phone needs its phone_source and phone_published")
     host = gazetteer.municipality(facts["host_municipality"], facts["country"])
     if host is None:
         raise InvalidInput(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from capacity import audit, demo, registry
+from capacity.errors import InvalidInput
 from capacity.geocoder import Gazetteer
-from capacity.models import Availability, Centre, Event
+from capacity.models import Availability, Centre, Event, utcnow
 
 # Public source excerpts kept in the repository (the product's tests never read ../shared).
 SOURCES = Path(demo.__file__).parent / "data" / "sources"
@@ -40,6 +42,38 @@ def test_the_demo_file_invents_no_phone_numbers() -> None:
             assert centre["phone"] in seed, centre["id"]
         if centre.get("email"):
             assert centre["email"].lower() in seed.lower(), centre["id"]
+
+
+def _excerpts() -> dict[str, str]:
+    """Each excerpt file's text by the address on its '# Source:' line."""
+    by_source: dict[str, str] = {}
+    for path in sorted(SOURCES.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if line.startswith("# Source:"):
+                by_source[line.removeprefix("# Source:").strip()] = text
+    return by_source
+
+
+def test_every_phone_is_printed_on_the_page_it_names() -> None:
+    excerpts = _excerpts()
+    phones = [c for c in demo.read_demo_file() if c.get("phone")]
+    assert len(phones) >= 10
+    for centre in phones:
+        source = centre.get("phone_source")
+        assert source in excerpts, centre["id"]
+        assert centre["phone"] in excerpts[source], centre["id"]
+        assert centre.get("phone_published"), centre["id"]
+        assert centre["status"] == "open", centre["id"]  # a closed centre's number is not shown
+
+
+def test_a_phone_without_its_source_is_refused(gazetteer: Gazetteer) -> None:
+    facts = next(c for c in demo.read_demo_file() if c.get("phone"))
+    for missing in ("phone_source", "phone_published"):
+        unsourced = {k: v for k, v in facts.items() if k != missing}
+        with pytest.raises(InvalidInput, match="phone_source"):
+            demo.build_centre(unsourced, gazetteer, utcnow())
+    assert demo.build_centre(facts, gazetteer, utcnow()).phone == facts["phone"]
 
 
 def test_the_two_centres_closed_in_2025_are_closed() -> None:
