@@ -907,7 +907,7 @@ def place_districts(
     for town in towns:
         taken.update(name_key(n) for n in [town.name, *town.names, *town.aliases])
     post_towns: dict[str, set[str]] = defaultdict(set)
-    for code, shown, municipality, *_ in inferred:
+    for _code, shown, municipality, *_ in inferred:
         post_towns[str(shown)].update(str(municipality).split("|"))
     wanted = [(name, code) for code, names in DISTRICTS.items() for name in names]
     wanted += [(name, next(iter(codes))) for name, codes in sorted(post_towns.items())
@@ -1060,9 +1060,8 @@ def places_svalbard(svalbard: Municipality, towns: list[Town], report: Report) -
         if name_key(name) not in known:
             towns.append(Town(name, svalbard.code, svalbard.lat, svalbard.lon, 0, "settlement",
                               approximate=True))  # fmt: skip
-    report(
-        f"Svalbard: {svalbard.rule}; places {sorted(t.name for t in towns if t.code == svalbard.code)}"
-    )
+    names = sorted(t.name for t in towns if t.code == svalbard.code)
+    report(f"Svalbard: {svalbard.rule}; places {names}")
 
 
 def svalbard_postcodes(
