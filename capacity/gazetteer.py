@@ -316,6 +316,8 @@ class Gazetteer:
             # between two municipalities and the name says which.
             if len(postcodes) > 1:
                 named = {p.municipality_code for p in self._find(name)}
+                for part in name.split(","):
+                    named |= self._municipality_keys.get(_plain_key(part), set())
                 postcodes = [p for p in postcodes if p.municipality_code in named] or postcodes
             return list(postcodes) or self._find(name)
         name, qualifiers = _split_qualifiers(text)

@@ -291,3 +291,17 @@ def test_the_municipalities_page_marks_likely_centres_not_confirmed(client: Test
     assert rows["Fauske"].select_one("a")["href"] == "/centres/bodo"
     assert rows["Fauske"].select_one(".unconfirmed") is not None
     assert all(row.select_one("a[href^='/centres/']") for row in rows.values())
+
+
+def test_a_postcode_between_two_municipalities_offers_both_and_each_link_finds_one(
+    client: TestClient,
+) -> None:
+    page = soup(client.get("/", params={"q": "5170"}))
+    links = page.select(".candidates a")
+    assert [link.get_text() for link in links] == [
+        "5170 Bjørndalstræ (Bergen, Vestland)",
+        "5170 Bjørndalstræ (Bjørnafjorden, Vestland)",
+    ]
+    chosen = soup(client.get(links[1]["href"])).select_one(".understood")
+    assert chosen is not None and "Bjørnafjorden" in chosen.get_text()
+    assert "approximate" in chosen["class"]
