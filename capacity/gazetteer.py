@@ -90,6 +90,9 @@ class Place:
     latitude: float
     longitude: float
     postcode: str | None = None
+    # The point is the municipality's, not the place's own: a postcode placed by its numbering
+    # or a district no open source gives a point for (see capacity/data/GAZETTEER.md).
+    approximate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,9 @@ class Gazetteer:
         self._order: list[tuple[int, int]] = []
         self._index: dict[str, list[_Entry]] = {}
         self._municipalities: dict[str, Place] = {}
-        self._postcodes: dict[str, Place] = {}
+        self._areas: dict[str, Place] = {}  # not municipalities: Svalbard
+        self._postcodes: dict[str, list[Place]] = {}
+        self.register: tuple[str, ...] = _expand(data.get("register", ""))
         self._county_keys: dict[str, set[str]] = {}
         self._municipality_keys: dict[str, set[str]] = {}
         for code, county in counties.items():
@@ -145,26 +150,45 @@ class Gazetteer:
             for name in [row["name"], *row.get("names", []), *row.get("other_names", [])]:
                 self._name(name, index, 0)
                 self._municipality_keys.setdefault(name_key(name), set()).add(code)
+        for row in data.get("areas", []):
+            code = row["code"]
+            place = Place(row["name"], "municipality", "NO", code, row["name"], counties[code[:2]],
+                          row["lat"], row["lon"])  # fmt: skip
+            self._areas[code] = place
+            index = self._add(place, 0)
+            self._name(row["name"], index, 0)
+            self._municipality_keys.setdefault(name_key(row["name"]), set()).add(code)
+        homes = self._municipalities | self._areas
         for row in data["towns"]:
-            home = self._municipalities[row["code"]]
+            home = homes[row["code"]]
             place = replace(
-                home, name=row["name"], kind="town", latitude=row["lat"], longitude=row["lon"]
+                home,
+                name=row["name"],
+                kind="town",
+                latitude=row["lat"],
+                longitude=row["lon"],
+                approximate=row.get("approximate", False),
             )
             index = self._add(place, row.get("population", 0))
             for name in [row["name"], *row.get("names", [])]:
                 self._name(name, index, 0)
             for name in row.get("aliases", []):
                 self._name(name, index, 1)
-        for code, town, municipality, lat, lon in data["postcodes"]:
-            home = self._municipalities[municipality]
-            self._postcodes[code] = replace(
-                home,
-                name=f"{code} {town}",
-                kind="postcode",
-                latitude=lat,
-                longitude=lon,
-                postcode=code,
-            )
+        for code, town, municipalities, lat, lon, *approximate in data["postcodes"]:
+            # "4601|4624": placed by its numbering between two municipalities; both answer.
+            codes = municipalities.split("|")
+            self._postcodes[code] = [
+                replace(
+                    homes[municipality],
+                    name=f"{code} {town}",
+                    kind="postcode",
+                    latitude=lat if len(codes) == 1 else homes[municipality].latitude,
+                    longitude=lon if len(codes) == 1 else homes[municipality].longitude,
+                    postcode=code,
+                    approximate=bool(approximate),
+                )
+                for municipality in codes
+            ]
         self._keys = list(self._index)
         self._points: npt.NDArray[np.float64] | None = None
 
@@ -222,7 +246,17 @@ class Gazetteer:
 
     def municipality(self, code: str, country: str = "NO") -> Place | None:
         """The municipality with this current 4-digit number, or None if there is none."""
-        return self._municipalities.get(code) if country == "NO" else None
+        if country != "NO":
+            return None
+        return self._municipalities.get(code) or self._areas.get(code)
+
+    def areas(self, country: str = "NO") -> list[Place]:
+        """Every area a person can live in: the municipalities and the areas outside them
+        (Svalbard), sorted by name in Norwegian order."""
+        if country != "NO":
+            return []
+        every = [*self._municipalities.values(), *self._areas.values()]
+        return sorted(every, key=lambda place: _collation(place.name))
 
     def municipalities(self, country: str = "NO") -> list[Place]:
         """Every municipality of the country, sorted by name in Norwegian order (Æ Ø Å last)."""
@@ -232,7 +266,7 @@ class Gazetteer:
 
     def places(self, kind: str | None = None) -> list[Place]:
         """Every municipality, town and postcode place (or those of one `kind`), unsorted."""
-        every = [*self._places, *self._postcodes.values()]
+        every = [*self._places, *(p for found in self._postcodes.values() for p in found)]
         return [place for place in every if kind is None or place.kind == kind]
 
     def nearest(self, latitude: float, longitude: float) -> Place:
@@ -269,8 +303,7 @@ class Gazetteer:
     def _find(self, text: str) -> list[Place]:
         match = _POSTCODE.fullmatch(text)
         if match:
-            postcode = self._postcodes.get(match.group(1))
-            return [postcode] if postcode else []
+            return list(self._postcodes.get(match.group(1), []))
         match = _POSTCODE_FIRST.fullmatch(text) or _POSTCODE_LAST.fullmatch(text)
         if match:
             code, name = (
@@ -278,9 +311,15 @@ class Gazetteer:
                 if match.re is _POSTCODE_FIRST
                 else (match.group(2), match.group(1))
             )
-            postcode = self._postcodes.get(code)
-            # A known postcode is more precise than the name that came with it.
-            return [postcode] if postcode else self._find(name)
+            postcodes = self._postcodes.get(code, [])
+            # A known postcode is more precise than the name that came with it, unless it lies
+            # between two municipalities and the name says which.
+            if len(postcodes) > 1:
+                named = {p.municipality_code for p in self._find(name)}
+                for part in name.split(","):
+                    named |= self._municipality_keys.get(_plain_key(part), set())
+                postcodes = [p for p in postcodes if p.municipality_code in named] or postcodes
+            return list(postcodes) or self._find(name)
         name, qualifiers = _split_qualifiers(text)
         if qualifiers:
             return self._named(name, qualifiers, fuzzy=True)
@@ -344,6 +383,15 @@ class Gazetteer:
                 best[place.municipality_code] = (rank, entry)
         chosen = [entry for _, entry in sorted(best.values(), key=lambda item: item[0])]
         return [replace(self._places[e.place], name=e.display) for e in chosen]
+
+
+def _expand(runs: str) -> tuple[str, ...]:
+    """ "0001-0003,0010" -> ("0001", "0002", "0003", "0010")."""
+    codes: list[str] = []
+    for run in filter(None, runs.split(",")):
+        first, _, last = run.partition("-")
+        codes.extend(f"{n:04d}" for n in range(int(first), int(last or first) + 1))
+    return tuple(codes)
 
 
 def _plain_key(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from capacity import audit
 from capacity.errors import Conflict, InvalidInput, NotFound
+from capacity.gazetteer import Place
 from capacity.models import Availability, Centre, Hold, Unit, utcnow
 from capacity.party import Need
 from capacity.search import CentreFacts, HoldFacts, SearchIndex, UnitFacts
@@ -56,8 +58,11 @@ async def active_holds(session: AsyncSession, now: datetime) -> list[Hold]:
     )
 
 
-async def load_index(session: AsyncSession, now: datetime | None = None) -> SearchIndex:
-    """A search snapshot of the whole registry, stamped with the audit revision it reflects."""
+async def load_index(
+    session: AsyncSession, now: datetime | None = None, areas: Iterable[Place] = ()
+) -> SearchIndex:
+    """A search snapshot of the whole registry, stamped with the audit revision it reflects;
+    `areas` get a likely responsible centre where none is confirmed (capacity.responsibility)."""
     revision = await audit.revision(session)
     centres = await list_centres(session)
     holds = await active_holds(session, now or utcnow())
@@ -69,6 +74,7 @@ async def load_index(session: AsyncSession, now: datetime | None = None) -> Sear
             for h in holds
         ],
         revision=revision,
+        areas=areas,
     )
 
 

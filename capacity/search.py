@@ -20,8 +20,10 @@ import numpy.typing as npt
 from geographiclib.geodesic import Geodesic
 
 from capacity.errors import InvalidInput
+from capacity.gazetteer import Place
 from capacity.party import Gender, Need, Party
 from capacity.reasons import Reason
+from capacity.responsibility import responsible_centres
 
 EARTH_RADIUS_KM = 6371.0088
 # Spherical and geodesic distances differ by at most ~0.56 %: boundary cases are re-checked.
@@ -156,6 +158,8 @@ class Result:
     stale: bool
     fits: tuple[Reason, ...]
     missing: tuple[Reason, ...]
+    # Responsible but not confirmed by the registry: the likely centre (capacity.responsibility).
+    responsible_confirmed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,7 @@ class Outcome:
     counts: dict[str, int]  # centres per group among all matches, before the limit
     responsible_ids: tuple[str, ...]
     responsible_excluded: tuple[str, ...]  # responsible centres left out by "away from"
+    responsible_confirmed: bool = True
 
 
 def _unit_vectors(latitudes: Floats, longitudes: Floats) -> Floats:
@@ -172,7 +177,11 @@ def _unit_vectors(latitudes: Floats, longitudes: Floats) -> Floats:
 
 
 class SearchIndex:
-    """A read-only snapshot of the registry for searching. Build with `SearchIndex.build`."""
+    """A read-only snapshot of the registry for searching.
+
+    `areas` are the municipalities (and Svalbard) that get a likely responsible centre where
+    none is confirmed; without them only confirmed ones are known.
+    """
 
     def __init__(
         self,
@@ -180,6 +189,7 @@ class SearchIndex:
         units: Sequence[UnitFacts],
         holds: Iterable[HoldFacts],
         revision: int = 0,
+        areas: Iterable[Place] = (),
     ) -> None:
         self.revision = revision
         self.centres = tuple(centres)
@@ -188,10 +198,11 @@ class SearchIndex:
         self.centre_of = np.array([position[u.centre_id] for u in self.units], dtype=np.int64)
         per_centre = np.bincount(self.centre_of) if self.units else np.zeros(1, dtype=np.int64)
         self.units_per_centre = max(1, int(per_centre.max()))
-        self.responsible: dict[tuple[str, str], list[int]] = {}
-        for i, centre in enumerate(self.centres):
-            for code in centre.serves:
-                self.responsible.setdefault((centre.country, code), []).append(i)
+        assigned = responsible_centres(self.centres, areas)
+        self.responsible: dict[tuple[str, str], list[int]] = {
+            key: list(found.centres) for key, found in assigned.items()
+        }
+        self.unconfirmed = {key for key, found in assigned.items() if not found.confirmed}
 
         lat = np.array([c.latitude for c in self.centres], dtype=np.float64)
         lon = np.array([c.longitude for c in self.centres], dtype=np.float64)
@@ -299,6 +310,7 @@ def search(index: SearchIndex, query: Query, now: datetime, stale_after: timedel
 
     area = query.municipality
     responsible = index.responsible.get((area.country, area.code), []) if area else []
+    confirmed = not area or (area.country, area.code) not in index.unconfirmed
     candidates = np.flatnonzero(fits_needs & allowed)
     counts = _group_counts(index, candidates, group)
     chosen = [int(u) for u in _top_units(index, candidates, group, distance, query.limit)]
@@ -329,6 +341,7 @@ def search(index: SearchIndex, query: Query, now: datetime, stale_after: timedel
             held=held[u],
             free_now=free_now[u],
             responsible=int(index.centre_of[u]) in set(responsible),
+            confirmed=confirmed,
         )
         for u in chosen
     ]
@@ -338,6 +351,7 @@ def search(index: SearchIndex, query: Query, now: datetime, stale_after: timedel
         counts,
         tuple(index.centres[c].id for c in responsible),
         tuple(excluded),
+        confirmed,
     )
 
 
@@ -407,6 +421,7 @@ def _result(
     held: Ints,
     free_now: Ints,
     responsible: bool,
+    confirmed: bool = True,
 ) -> Result:
     unit = index.units[row]
     centre = index.centres[int(index.centre_of[row])]
@@ -469,6 +484,7 @@ def _result(
         stale=stale,
         fits=tuple(fits),
         missing=tuple(missing),
+        responsible_confirmed=confirmed or not responsible,
     )
 
 

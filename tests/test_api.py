@@ -384,3 +384,23 @@ def test_demo_flag_is_carried_on_each_result(client: TestClient) -> None:
         r"\d+\.\d{3,}", json.dumps([r["centre"]["location"] for r in body["results"]])
     )
     assert "street" not in raw.lower()
+
+
+def test_search_says_whether_the_responsible_centre_is_confirmed(client: TestClient) -> None:
+    def responsible(query: str) -> dict[str, Any]:
+        body = client.get("/api/v1/search", params={"q": query}).json()
+        return next(r for r in body["results"] if r["responsible"])
+
+    assert responsible("Bodø")["responsible_confirmed"] is True
+    likely = responsible("Fauske")
+    assert likely["id"] == "bodo" and likely["responsible_confirmed"] is False
+    assert responsible("Halden")["id"] != "halden"  # closed: never responsible
+
+
+def test_an_approximate_place_is_flagged_in_the_api(client: TestClient) -> None:
+    body = client.get("/api/v1/search", params={"q": "5147"}).json()
+    assert body["understood"]["approximate"] is True
+    assert body["understood"]["municipality"]["name"] == "Bergen"
+    found = client.get("/api/v1/geocode", params={"q": "Tiller"}).json()
+    assert found["places"][0]["municipality"]["code"] == "5001"
+    assert found["places"][0]["approximate"] is True

@@ -189,6 +189,25 @@ def test_children_ages_typed_as_spoken_give_results_on_a_phone(
     assert "children=4" in page.url
 
 
+def test_a_district_postcode_finds_its_centre_marked_not_confirmed(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    page.fill("#q", "4306")  # Sandnes: no centre confirms it serves Sandnes
+    page.click("button[type=submit]")
+    page.wait_for_selector(".card.responsible")
+    responsible = page.locator(".card.responsible")
+    assert responsible.count() == 1
+    assert "Stavanger" in responsible.locator("h3").inner_text()
+    assert responsible.locator(".unconfirmed").is_visible()
+    page.fill("#q", "5147")  # Fyllingsdalen, placed in Bergen by its numbering
+    page.click("button[type=submit]")
+    page.wait_for_selector(".understood.approximate")
+    understood = page.locator(".understood").inner_text()
+    assert "Bergen" in understood and "5147" in understood
+
+
 def test_quick_exit_replaces_the_page_so_back_does_not_return(
     context: BrowserContext, site: dict[str, str]
 ) -> None:

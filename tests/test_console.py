@@ -227,3 +227,11 @@ def test_unmet_need_statistics_count_searches_without_a_place(client: TestClient
     assert rows["Nordland"]["unmet_man_with_children"] == "1"
     assert rows["Oslo"]["unmet_substance_use"] == "1"
     assert not any(re.search(r"Bodø|\b4\b", line) for line in export[1:])
+
+
+def test_the_console_marks_a_likely_responsible_centre_not_confirmed(client: TestClient) -> None:
+    login(client, "adviser")
+    rows = soup(client.get("/console", params={"q": "Fauske"})).select("table tbody tr.responsible")
+    assert len(rows) == 1 and rows[0].select_one(".unconfirmed") is not None
+    rows = soup(client.get("/console", params={"q": "Bodø"})).select("table tbody tr.responsible")
+    assert len(rows) == 1 and rows[0].select_one(".unconfirmed") is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from capacity import audit, demo, registry
 from capacity.errors import InvalidInput
 from capacity.geocoder import Gazetteer
 from capacity.models import Availability, Centre, Event, utcnow
+from capacity.search import Area, Point, Query, search
 
 # Public source excerpts kept in the repository (the product's tests never read ../shared).
 SOURCES = Path(demo.__file__).parent / "data" / "sources"
@@ -107,3 +110,40 @@ async def test_demo_numbers_are_marked_and_closed_centres_have_none(
             assert all(unit.availability is not None for unit in centre.units)
     index = await registry.load_index(session)
     assert len(index.centres) == await session.scalar(select(func.count()).select_from(Centre))
+
+
+async def test_every_municipality_gets_exactly_one_responsible_centre(
+    session: AsyncSession, gazetteer: Gazetteer
+) -> None:
+    await demo.load(session, gazetteer)
+    await session.commit()
+    facts = json.loads((Path(demo.__file__).parent / "data" / "demo_centres.json").read_text())
+    sourced = {
+        code: centre["id"]
+        for centre in facts["centres"]
+        if centre["status"] != "closed"
+        for code in centre["serves"]
+    }
+    closed = {centre["id"] for centre in facts["centres"] if centre["status"] == "closed"}
+    index = await registry.load_index(session, areas=gazetteer.areas())
+    now = utcnow()
+    chosen = {}
+    for place in gazetteer.areas():
+        area = Area("NO", place.municipality_code, place.municipality)
+        query = Query(Point(place.latitude, place.longitude), municipality=area, limit=1)
+        outcome = search(index, query, now, timedelta(hours=24))
+        responsible = [r for r in outcome.results if r.responsible]
+        assert len(responsible) == 1, place.municipality
+        result = responsible[0]
+        assert result.centre.id not in closed
+        assert result.responsible_confirmed == (place.municipality_code in sourced)
+        if place.municipality_code in sourced:
+            assert result.centre.id == sourced[place.municipality_code]
+        elif place.municipality_code != "2111":
+            assert result.centre.host_municipality[:2] == place.municipality_code[:2]
+        chosen[place.municipality_code] = result.centre.id
+    assert len(chosen) == 358  # 357 municipalities and Svalbard
+    for code in ("1108", "1101", "1111"):  # Sandnes, Eigersund, Sokndal
+        assert chosen[code] == "krisesenteret-i-stavanger"
+    assert chosen["3101"] != "krisesenter-halden"
+    assert chosen["2111"] == "krisesenteret-tromso-og-omegn"  # Svalbard

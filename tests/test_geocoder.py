@@ -97,7 +97,7 @@ def test_municipalities_are_sorted_in_norwegian_order() -> None:
 
 def test_every_postcode_maps_to_a_municipality_in_the_list() -> None:
     data = gazetteer()
-    municipalities = {place.municipality_code for place in data.municipalities()}
+    municipalities = {place.municipality_code for place in data.areas()}
     postcodes = data.places("postcode")
     assert len(postcodes) > 3000
     for place in postcodes:
@@ -109,6 +109,9 @@ def test_every_postcode_maps_to_a_municipality_in_the_list() -> None:
 def test_no_place_lies_outside_norway() -> None:
     data = gazetteer()
     for place in data.places():
+        if place.municipality_code == "2111":  # Svalbard
+            assert 74.0 <= place.latitude <= 81.0 and 10.0 <= place.longitude <= 34.0, place
+            continue
         assert SOUTH <= place.latitude <= NORTH, place
         assert WEST <= place.longitude <= EAST, place
 
@@ -120,7 +123,8 @@ def test_header_records_sources_licences_and_counts() -> None:
     assert {"NLOD", "CC", "MIT"} <= licences
     assert all(source["attribution"] for source in header["sources"])
     assert header["counts"]["municipalities"] == 357
-    assert header["counts"]["postcodes"] == len(gazetteer().places("postcode"))
+    postcodes = {place.postcode for place in gazetteer().places("postcode")}
+    assert header["counts"]["postcodes"] == len(postcodes)
     assert header["counts"]["towns"] == len(gazetteer().places("town"))
 
 
@@ -309,6 +313,97 @@ def test_a_qualifier_that_contradicts_the_name_finds_nothing() -> None:
 
 
 # -- postcodes -------------------------------------------------------------------------------
+
+
+def test_every_postcode_of_the_register_answers() -> None:
+    data = gazetteer()
+    assert len(data.register) == data.header["counts"]["postcodes_in_source"] == 5132
+    exact = approximate = 0
+    for postcode in data.register:
+        found = data.lookup(postcode)
+        assert found.status in ("found", "ambiguous"), postcode
+        assert all(place.postcode == postcode for place in found.places)
+        if found.places[0].approximate:
+            approximate += 1
+        else:
+            exact += 1
+    assert exact > 3300 and exact + approximate == 5132
+
+
+def test_a_postcode_between_two_municipalities_names_both_and_a_name_picks_one() -> None:
+    data = gazetteer()
+    between = [p for p in data.register if data.lookup(p).status == "ambiguous"]
+    assert between
+    places = data.lookup(between[0]).places
+    assert len({place.municipality_code for place in places}) == 2
+    assert all(place.approximate for place in places)
+    chosen = data.resolve(f"{between[0]} {places[1].municipality}")
+    assert chosen.municipality_code == places[1].municipality_code
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("5147", "4601"),
+        ("Fyllingsdalen", "4601"),
+        ("5259", "4601"),
+        ("Laksevåg", "4601"),
+        ("Åsane", "4601"),
+        ("Arna", "4601"),
+        ("Ytrebygda", "4601"),
+        ("7089", "5001"),
+        ("Heimdal", "5001"),
+        ("7091", "5001"),
+        ("Tiller", "5001"),
+        ("Byåsen", "5001"),
+        ("Moholt", "5001"),
+        ("9020", "5501"),
+        ("Tromsdalen", "5501"),
+        ("Kvaløysletta", "5501"),
+        ("Grünerløkka", "0301"),
+        ("Grorud", "0301"),
+        ("Stovner", "0301"),
+        ("Søndre Nordstrand", "0301"),
+        ("Madla", "1103"),
+        ("Ganddal", "1108"),
+    ],
+)
+def test_city_districts_and_their_postcodes_answer_in_their_municipality(
+    query: str, code: str
+) -> None:
+    place = gazetteer().resolve(query)
+    assert place.municipality_code == code
+
+
+def test_a_district_without_a_point_of_its_own_is_marked_approximate() -> None:
+    place = gazetteer().resolve("Fyllingsdalen")
+    bergen = gazetteer().municipality("4601")
+    assert bergen is not None and not bergen.approximate
+    assert place.approximate
+    assert (place.latitude, place.longitude) == (bergen.latitude, bergen.longitude)
+    assert not gazetteer().resolve("Nesttun").approximate  # a GeoNames place
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Longyearbyen", "9170", "9171", "9173", "9178", "Ny-Ålesund", "Barentsburg", "Svalbard"],
+)
+def test_svalbard_and_its_postcodes_are_places(query: str) -> None:
+    place = gazetteer().resolve(query)
+    assert (place.municipality_code, place.municipality, place.county) == (
+        "2111",
+        "Svalbard",
+        "Svalbard",
+    )
+    assert place.latitude > 74
+
+
+def test_svalbard_is_an_area_not_a_municipality() -> None:
+    data = gazetteer()
+    assert data.municipality("2111") is not None
+    assert "2111" not in {place.municipality_code for place in data.municipalities()}
+    assert "2111" in {place.municipality_code for place in data.areas()}
+    assert data.nearest(78.22, 15.65).municipality_code == "2111"
 
 
 @pytest.mark.parametrize(

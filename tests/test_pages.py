@@ -257,3 +257,51 @@ def test_unknown_pages_are_a_friendly_404(client: TestClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert soup(response).select_one("a#quick-exit") is not None
+
+
+def test_a_likely_responsible_centre_is_marked_not_confirmed(client: TestClient) -> None:
+    likely = soup(client.get("/", params={"q": "Fauske"})).select_one(".cards .card.responsible")
+    assert likely is not None and likely.select_one("h3 a")["href"] == "/centres/bodo"
+    assert likely.select_one(".unconfirmed") is not None
+    sourced = soup(client.get("/", params={"q": "Bodø"})).select_one(".cards .card.responsible")
+    assert sourced is not None and sourced.select_one(".unconfirmed") is None
+
+
+def test_a_closed_centre_is_never_the_responsible_one(client: TestClient) -> None:
+    page = soup(client.get("/", params={"q": "Halden"}))
+    responsible = page.select(".cards .card.responsible")
+    assert [card.select_one("h3 a")["href"] for card in responsible] == ["/centres/oslo"]
+    assert responsible[0].select_one(".unconfirmed") is not None
+
+
+def test_an_approximate_postcode_says_where_the_results_are_from(client: TestClient) -> None:
+    understood = soup(client.get("/", params={"q": "5147"})).select_one(".understood")
+    assert understood is not None and "approximate" in understood["class"]
+    assert "Bergen" in understood.get_text() and "5147" in understood.get_text()
+    exact = soup(client.get("/", params={"q": "8006"})).select_one(".understood")
+    assert exact is not None and "approximate" not in exact["class"]
+
+
+def test_the_municipalities_page_marks_likely_centres_not_confirmed(client: TestClient) -> None:
+    rows = {
+        row.select_one(".municipality").get_text(): row
+        for row in soup(client.get("/municipalities")).select(".municipalities li")
+    }
+    assert rows["Bodø"].select_one(".unconfirmed") is None
+    assert rows["Fauske"].select_one("a")["href"] == "/centres/bodo"
+    assert rows["Fauske"].select_one(".unconfirmed") is not None
+    assert all(row.select_one("a[href^='/centres/']") for row in rows.values())
+
+
+def test_a_postcode_between_two_municipalities_offers_both_and_each_link_finds_one(
+    client: TestClient,
+) -> None:
+    page = soup(client.get("/", params={"q": "5170"}))
+    links = page.select(".candidates a")
+    assert [link.get_text() for link in links] == [
+        "5170 Bjørndalstræ (Bergen, Vestland)",
+        "5170 Bjørndalstræ (Bjørnafjorden, Vestland)",
+    ]
+    chosen = soup(client.get(links[1]["href"])).select_one(".understood")
+    assert chosen is not None and "Bjørnafjorden" in chosen.get_text()
+    assert "approximate" in chosen["class"]

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from capacity.errors import InvalidInput
+from capacity.gazetteer import Place
 from capacity.party import Child, Gender, Need, Party
+from capacity.responsibility import Responsibility, responsible_centres
 from capacity.search import (
     Area,
     CentreFacts,
@@ -416,3 +418,58 @@ def test_bad_queries_are_refused(changes: dict[str, object]) -> None:
 def test_out_of_range_coordinates_are_refused(lat: float, lon: float) -> None:
     with pytest.raises(InvalidInput):
         Point(lat, lon)
+
+
+# -- the responsible centre ------------------------------------------------------------------
+
+
+def place(code: str, lat: float, lon: float) -> Place:
+    return Place(code, "municipality", "NO", code, code, "C", lat, lon)
+
+
+def test_a_sourced_served_municipality_is_confirmed() -> None:
+    found = responsible_centres([centre("bodo"), centre("tromso")], [place("1804", 67.28, 14.4)])
+    assert found[("NO", "1804")] == Responsibility((0,), True)
+
+
+def test_elsewhere_the_nearest_open_centre_in_the_county_is_likely_not_confirmed() -> None:
+    centres = [
+        centre("oslo"),  # nearer to Kongsberg, but in another county
+        centre("drammen"),
+        replace(centre("hamar"), id="closed-buskerud", host_municipality="3305", status="closed"),
+    ]
+    kongsberg = place("3303", 59.67, 9.65)
+    assert responsible_centres(centres, [kongsberg])[("NO", "3303")] == Responsibility((1,), False)
+
+
+def test_a_closed_centre_is_never_responsible_even_where_it_is_sourced() -> None:
+    centres = [centre("drammen", status="closed"), centre("oslo")]
+    found = responsible_centres(centres, [place("3301", 59.74, 10.2)])
+    assert found[("NO", "3301")] == Responsibility((1,), False)  # no open centre in Buskerud
+
+
+def test_a_temporarily_closed_sourced_centre_stays_responsible() -> None:
+    found = responsible_centres([centre("bodo", status="temporarily_closed")], [])
+    assert found[("NO", "1804")] == Responsibility((0,), True)
+
+
+def test_svalbard_is_counted_with_troms_not_the_nearer_finnmark() -> None:
+    hammerfest = replace(centre("tromso"), id="hammerfest", host_municipality="5603",
+                         latitude=70.66, longitude=23.68)  # fmt: skip
+    found = responsible_centres([hammerfest, centre("tromso")], [place("2111", 78.22, 15.65)])
+    assert found[("NO", "2111")] == Responsibility((1,), False)
+
+
+def test_search_flags_a_likely_responsible_centre_as_not_confirmed() -> None:
+    index = SearchIndex(
+        [centre("bodo"), centre("oslo")],
+        [unit(1, "bodo"), unit(2, "oslo")],
+        [],
+        areas=[place("1841", 67.26, 15.39), place("1804", 67.28, 14.4)],
+    )
+    fauske = Query(Point(67.26, 15.39), municipality=Area("NO", "1841", "Fauske"))
+    outcome = search(index, fauske, NOW, STALE)
+    flagged = [(r.centre.id, r.responsible_confirmed) for r in outcome.results if r.responsible]
+    assert flagged == [("bodo", False)] and not outcome.responsible_confirmed
+    bodo = Query(Point(67.28, 14.4), municipality=Area("NO", "1804", "Bodø"))
+    assert all(r.responsible_confirmed for r in search(index, bodo, NOW, STALE).results)

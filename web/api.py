@@ -137,6 +137,7 @@ def public_result(result: Result, gazetteer: Gazetteer, now: datetime) -> dict[s
         "distance_km": result.distance_km,
         "group": result.group.label,
         "responsible": result.responsible,
+        "responsible_confirmed": result.responsible_confirmed,
         "fits_needs": result.fits_needs,
         "unit": result.unit.kind,
         "free_places": result.free_places,
@@ -236,6 +237,7 @@ def public_place(place: Place) -> dict[str, Any]:
         "municipality": {"code": place.municipality_code, "name": place.municipality},
         "county": place.county,
         "postcode": place.postcode,
+        "approximate": place.approximate,
         "latitude": round(place.latitude, PUBLIC_DECIMALS),
         "longitude": round(place.longitude, PUBLIC_DECIMALS),
     }

@@ -268,6 +268,11 @@ DOCUMENT: dict[str, Any] = {
                     "kind": {"enum": ["municipality", "postcode", "town"]},
                     "municipality": {"type": "object"},
                     "county": {"type": "string"},
+                    "approximate": {
+                        "type": "boolean",
+                        "description": "The point is the municipality's, not the place's own "
+                        "(a postcode placed by its numbering, a district without a point)",
+                    },
                     "latitude": {"type": "number"},
                     "longitude": {"type": "number"},
                 },
@@ -297,6 +302,12 @@ DOCUMENT: dict[str, Any] = {
                     "distance_km": {"type": "number"},
                     "group": {"enum": ["now", "call", "unavailable"]},
                     "responsible": {"type": "boolean"},
+                    "responsible_confirmed": {
+                        "type": "boolean",
+                        "description": "false: the registry does not say which centre serves "
+                        "the municipality; this is the nearest open centre in its county. "
+                        "Not confirmed: call to check.",
+                    },
                     "free_places": {"type": ["integer", "null"]},
                     "as_of": {"type": ["string", "null"], "format": "date-time"},
                     "stale": {"type": "boolean"},

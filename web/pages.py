@@ -120,12 +120,12 @@ async def centre_page(request: Request) -> Response:
 async def municipalities(request: Request) -> Response:
     svc = services(request)
     index = await svc.index()
-    counties: dict[str, list[tuple[Any, list[Any]]]] = {}
+    counties: dict[str, list[tuple[Any, list[Any], bool]]] = {}
     for place in svc.gazetteer.municipalities("NO"):
-        centres = [
-            index.centres[i] for i in index.responsible.get(("NO", place.municipality_code), [])
-        ]
-        counties.setdefault(place.county, []).append((place, centres))
+        key = ("NO", place.municipality_code)
+        centres = [index.centres[i] for i in index.responsible.get(key, [])]
+        confirmed = key not in index.unconfirmed
+        counties.setdefault(place.county, []).append((place, centres, confirmed))
     context = {
         "counties": sorted(counties.items()),
         "helplines": helplines("NO"),

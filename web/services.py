@@ -136,7 +136,7 @@ class Services:
             async with self.sessions() as session:
                 revision = await audit.revision(session)
                 if self._index is None or revision != self._index.revision:
-                    self._index = await registry.load_index(session)
+                    self._index = await registry.load_index(session, areas=self.gazetteer.areas())
             self._checked = time.monotonic()
             return self._index
 

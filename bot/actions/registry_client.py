@@ -88,6 +88,7 @@ class Result:
     municipality: str | None
     fits: tuple[Reason, ...] = ()
     missing: tuple[Reason, ...] = ()
+    responsible_confirmed: bool = True  # False: the likely centre, not confirmed by the registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,4 +260,5 @@ def _result(item: dict[str, Any]) -> Result:
         municipality=municipality.get("name"),
         fits=tuple(_reason(r) for r in item.get("fits", [])),
         missing=tuple(_reason(r) for r in item.get("missing", [])),
+        responsible_confirmed=bool(item.get("responsible_confirmed", True)),
     )

@@ -154,6 +154,7 @@ WORDS = {
         "phone": "Telefon",
         "no_phone": "Ingen telefon registrert: ring VO-linjen 116 006",
         "responsible": "krisesenteret for {municipality}",
+        "unconfirmed": "ikke bekreftet, ring og sjekk",
         "km": "{km} km unna",
         "now": "Kan ta imot nå",
         "call": "Ring for å sjekke",
@@ -173,6 +174,7 @@ WORDS = {
         "phone": "Telefon",
         "no_phone": "Ingen telefon registrert: ring VO-linjen 116 006",
         "responsible": "krisesenteret for {municipality}",
+        "unconfirmed": "ikkje stadfesta, ring og sjekk",
         "km": "{km} km unna",
         "now": "Kan ta imot no",
         "call": "Ring for å sjekke",
@@ -192,6 +194,7 @@ WORDS = {
         "phone": "Phone",
         "no_phone": "No phone registered: call VO-linjen 116 006",
         "responsible": "the crisis centre for {municipality}",
+        "unconfirmed": "not confirmed, call to check",
         "km": "{km} km away",
         "now": "Can take you now",
         "call": "Call to check",
@@ -262,7 +265,10 @@ def result_card(number: int, result: Result, now: datetime, language: str) -> st
     words = WORDS[language]
     title = f"{number}. {result.name}"
     if result.responsible and result.municipality:
-        title += " (" + words["responsible"].format(municipality=result.municipality) + ")"
+        responsible = words["responsible"].format(municipality=result.municipality)
+        if not result.responsible_confirmed:
+            responsible += ": " + words["unconfirmed"]
+        title += f" ({responsible})"
     details = [words[result.group]] if result.group in words else []
     if result.distance_km is not None:
         details.append(words["km"].format(km=_km(result.distance_km, language)))

@@ -84,6 +84,26 @@ def test_search_sends_the_party_and_shows_the_best_matches(domain, registry, set
     assert "Demodata" not in cards[2]
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "1. Krisesenteret i Salten (krisesenteret for Bodø: ikke bekreftet, ring og sjekk)"),
+        ("en", "1. Krisesenteret i Salten (the crisis centre for Bodø: not confirmed, call to check)"),
+    ],
+)
+def test_a_responsible_centre_the_registry_does_not_confirm_says_so(
+    domain, registry, settings, language, expected
+):
+    result = result_json("Krisesenteret i Salten", responsible=True, responsible_confirmed=False)
+    registry.on("/api/v1/search", body=search_json([result]))
+    action = SearchCentres(settings=settings, transport=registry.transport())
+
+    _, messages = run(action, tracker(slots={**FILLED, "language": language}), domain)
+
+    cards = [m["text"] for m in messages if m.get("text")]
+    assert cards[0].splitlines()[0] == expected
+
+
 def test_search_answers_in_english_when_the_conversation_is_in_english(domain, registry, settings):
     missing = [{"code": "need_missing", "text": "Does not list pets", "need": "pets"}]
     registry.on(
