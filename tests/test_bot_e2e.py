@@ -138,7 +138,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 def bot_says(client: TestClient, message: str) -> tuple[str, list[str]]:
     """Send `message` through the web chat; the bot's newest answers and suggested payloads."""
-    response = client.post("/chat", data={"message": message}, headers={"HX-Request": "true"})
+    form = BeautifulSoup(client.get("/chat").text, "html.parser").select_one("form.chat-form")
+    csrf = form.select_one("input[name=csrf]")["value"]
+    response = client.post(
+        "/chat", data={"message": message, "csrf": csrf}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200, response.text[-500:]
     page = BeautifulSoup(response.text, "html.parser")
     turns = page.select(".turn")
@@ -160,7 +164,9 @@ def test_a_person_finds_a_place_through_the_web_chat(stack: Settings) -> None:
         assert "demo" in answer.lower()
         danger, _ = bot_says(client, "he is here now")
         assert danger.index("112") < danger.index("116 006"), danger
-        ended = client.post("/chat/end", follow_redirects=False)
+        page = BeautifulSoup(client.get("/chat").text, "html.parser")
+        csrf = page.select_one("form.chat-form input[name=csrf]")["value"]
+        ended = client.post("/chat/end", data={"csrf": csrf}, follow_redirects=False)
         assert ended.status_code == 303
 
 

@@ -463,3 +463,84 @@ def test_easy_read_pages_are_accessible_and_fit_a_360px_phone(
     violations = axe_violations(page)
     context.close()
     assert violations == []
+
+
+@pytest.fixture(scope="module")
+def chat_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with its bot down: nothing listens at the bot's address."""
+    folder = tmp_path_factory.mktemp("chat")
+    url = f"sqlite:///{folder / 'chat.sqlite3'}"
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(migrate.upgrade, url).result()
+    settings = Settings.from_environ(
+        {
+            "HAVN_DATABASE_URL": url,
+            "HAVN_DATA_DIR": str(folder),
+            "HAVN_BOT_URL": f"http://127.0.0.1:{free_port()}",
+        }
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_chat_shows_the_helpline_when_the_bot_is_down(
+    browser: Browser, chat_site: str, javascript: bool
+) -> None:
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": 360, "height": 800}, locale="nb-NO"
+    )
+    page = context.new_page()
+    page.goto(chat_site + "/chat")
+    if javascript:
+        page.evaluate("window.havnMarker = 42")
+    page.fill("#message", "Jeg er i Bodø")
+    page.click("form.chat-form button[type=submit]")
+    call = page.locator("#conversation .chat-problem a[href='tel:116006']")
+    call.wait_for(state="visible", timeout=10_000)
+    assert "116 006" in call.inner_text()
+    assert page.locator("#conversation .turn-person").inner_text().endswith("Jeg er i Bodø")
+    if javascript:
+        assert page.evaluate("window.havnMarker") == 42  # swapped in place by htmx
+    box = call.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360 and box["height"] >= 24
+    context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_quick_exit_on_the_chat_ends_the_conversation(
+    browser: Browser, chat_site: str, javascript: bool
+) -> None:
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": 360, "height": 800}, locale="nb-NO"
+    )
+    context.route(f"{EXIT_SITE}**", neutral_site)
+    page = context.new_page()
+    page.goto(chat_site + "/chat")
+    page.fill("#message", "Jeg er i Bodø")
+    page.click("form.chat-form button[type=submit]")
+    page.locator("#conversation .turn-person").wait_for()
+    page.click("#quick-exit")
+    page.wait_for_url(EXIT_SITE)
+    later = context.new_page()
+    deadline = time.monotonic() + 10
+    while True:  # with JavaScript the chat is ended by a request that outlives the page
+        later.goto(chat_site + "/chat")
+        if later.locator(".turn").count() == 0 or time.monotonic() > deadline:
+            break
+        later.wait_for_timeout(200)
+    assert later.locator(".turn").count() == 0
+    context.close()

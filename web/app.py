@@ -105,7 +105,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             bot_url=config.bot_url,
             transcripts=Transcripts(config.chat_hours, services.redis),
             client=bot_client,
-            limiter=RateLimiter(20, 60, services.redis),
+            limiter=RateLimiter(chat.PER_CHAT_PER_MINUTE, 60, services.redis),
+            secret=secret_key(config).encode(),
         )
         try:
             yield {}

@@ -3,26 +3,33 @@
 The browser never talks to Rasa: it posts a form here (htmx or plain), this proxy sends Rasa
 only an opaque chat id, the text and the page language — no IP address, no cookie, no header
 of the person's. The transcript shown on the page is kept for the chat's lifetime
-(HAVN_CHAT_HOURS) in Redis when configured, else in this process, then it is gone.
+(HAVN_CHAT_HOURS) in Redis when configured, else in this process, then it is gone; both are
+bounded in size. Every failure (bot down or slow, too fast, an expired form, a bad message) is
+answered inside the conversation with the helpline 116 006.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import secrets
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from capacity.errors import InvalidInput
 from web.i18n import negotiate
 from web.ratelimit import RateLimiter, key_for
 from web.templating import Pages
@@ -30,15 +37,43 @@ from web.wording import N_
 
 log = logging.getLogger("havn.chat")
 COOKIE = "havn_chat"
+NEUTRAL_SITE = "https://www.yr.no/"  # where "Leave quickly" goes (as in base.html)
 MAX_MESSAGE = 1000
+MAX_FORM_BYTES = 8 * MAX_MESSAGE
 MAX_TURNS = 200
+MAX_TRANSCRIPT_BYTES = 32_000  # per conversation; the oldest turns go first
+MAX_CONVERSATIONS = 5_000  # kept in this process without Redis; the oldest go first
+PER_CHAT_PER_MINUTE = 20
+# Per client address (people behind one mobile-network or shelter address share it). The
+# address is only ever a keyed hash in a counter that expires after a minute: never logged.
+PER_CLIENT_PER_MINUTE = 60
+NEW_CONVERSATIONS_PER_MINUTE = 120  # for everyone together: protects the bot from a flood
 BOT_DOWN = N_(
     "The chat assistant is not available right now. Call VO-linjen on 116 006, day and night."
 )
+BOT_SLOW = N_(
+    "The chat assistant did not answer in time. Try again, or call VO-linjen on 116 006, day "
+    "and night."
+)
 TOO_FAST = N_("Please wait a moment before you write again.")
+EXPIRED = N_("The chat page had expired. Send your message again.")
+BAD_MESSAGE = N_("Write a message of 1 to 1000 characters.")
 ENDED = N_("The conversation is ended and deleted.")
 # Words that end a chat (the bot resets itself on them): the page forgets it too.
 STOP_WORDS = {"stop", "stopp", "exit", "quit", "avslutt", "slutt", "avslutte", "heilt slutt"}
+RESTART = "/restart"  # the bot's tracker store deletes a conversation that restarts
+
+
+def bounded(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest turns that fit MAX_TURNS and MAX_TRANSCRIPT_BYTES."""
+    turns = turns[-MAX_TURNS:]
+    sizes = [len(json.dumps(turn).encode()) + 2 for turn in turns]
+    total = sum(sizes)
+    start = 0
+    while total > MAX_TRANSCRIPT_BYTES and start < len(turns):
+        total -= sizes[start]
+        start += 1
+    return turns[start:]
 
 
 @dataclass
@@ -47,7 +82,12 @@ class Transcripts:
 
     hours: float
     redis: Redis | None = None
-    _memory: dict[str, tuple[float, list[dict[str, Any]]]] = field(default_factory=dict)
+    max_conversations: int = MAX_CONVERSATIONS
+    clock: Callable[[], float] = time.monotonic
+    # chat id → (expiry, turns), oldest write first
+    _memory: OrderedDict[str, tuple[float, list[dict[str, Any]]]] = field(
+        default_factory=OrderedDict
+    )
 
     @property
     def seconds(self) -> int:
@@ -60,19 +100,21 @@ class Transcripts:
                 return list(json.loads(raw)) if raw else []
             except (RedisError, OSError, ValueError):
                 log.warning("chat transcript falls back to this process")
-        expires, turns = self._memory.get(chat_id, (0.0, []))
-        return turns if expires > time.monotonic() else []
+        self._sweep()
+        _, turns = self._memory.get(chat_id, (0.0, []))
+        return list(turns)
 
     async def put(self, chat_id: str, turns: list[dict[str, Any]]) -> None:
-        turns = turns[-MAX_TURNS:]
+        turns = bounded(turns)
         if self.redis is not None:
             try:
                 await self.redis.set(f"havn:chat:{chat_id}", json.dumps(turns), ex=self.seconds)
                 return
             except (RedisError, OSError):
                 log.warning("chat transcript kept in this process")
+        self._memory.pop(chat_id, None)
+        self._memory[chat_id] = (self.clock() + self.seconds, turns)
         self._sweep()
-        self._memory[chat_id] = (time.monotonic() + self.seconds, turns)
 
     async def delete(self, chat_id: str) -> None:
         self._memory.pop(chat_id, None)
@@ -82,10 +124,28 @@ class Transcripts:
             except (RedisError, OSError):
                 log.warning("could not delete a chat transcript from Redis")
 
+    def __len__(self) -> int:
+        """Conversations kept in this process."""
+        self._sweep()
+        return len(self._memory)
+
     def _sweep(self) -> None:
-        now = time.monotonic()
-        for chat_id in [k for k, (expires, _) in self._memory.items() if expires <= now]:
+        """Drop expired conversations and the oldest beyond the limit (oldest write first)."""
+        now = self.clock()
+        while self._memory:
+            chat_id, (expires, _) = next(iter(self._memory.items()))
+            if expires > now and len(self._memory) <= self.max_conversations:
+                break
             del self._memory[chat_id]
+
+
+class BotError(Exception):
+    """The bot could not answer: `status` and `notice` say how to tell the person."""
+
+    def __init__(self, status: int, notice: str) -> None:
+        super().__init__(notice)
+        self.status = status
+        self.notice = notice
 
 
 @dataclass
@@ -94,9 +154,19 @@ class Chat:
     transcripts: Transcripts
     client: httpx.AsyncClient
     limiter: RateLimiter
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    clients: RateLimiter | None = None
+    starts: RateLimiter | None = None
 
-    async def ask(self, chat_id: str, text: str, language: str) -> list[dict[str, Any]] | None:
-        """The bot's answers, or None when the bot cannot be reached."""
+    def __post_init__(self) -> None:
+        redis = self.limiter.redis
+        if self.clients is None:
+            self.clients = RateLimiter(PER_CLIENT_PER_MINUTE, 60, redis)
+        if self.starts is None:
+            self.starts = RateLimiter(NEW_CONVERSATIONS_PER_MINUTE, 60, redis)
+
+    async def ask(self, chat_id: str, text: str, language: str) -> list[dict[str, Any]]:
+        """The bot's answers; raises BotError when it is down, slow or answers nonsense."""
         try:
             response = await self.client.post(
                 f"{self.bot_url}/webhooks/rest/webhook",
@@ -104,12 +174,32 @@ class Chat:
             )
             response.raise_for_status()
             answers = response.json()
+        except httpx.TimeoutException as exc:
+            log.warning("bot too slow: %s", type(exc).__name__)
+            raise BotError(504, BOT_SLOW) from exc
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("bot unreachable: %s", type(exc).__name__)
-            return None
+            raise BotError(503, BOT_DOWN) from exc
         if not isinstance(answers, list):
-            return None
+            raise BotError(503, BOT_DOWN)
         return [_answer(item) for item in answers if isinstance(item, dict)]
+
+    async def forget(self, chat_id: str, language: str) -> None:
+        """End a conversation here and in the bot (whose tracker store deletes it)."""
+        await self.transcripts.delete(chat_id)
+        # A bot that cannot be reached forgets the conversation after HAVN chat hours anyway.
+        with contextlib.suppress(BotError):
+            await self.ask(chat_id, RESTART, language)
+
+    def token(self, chat_id: str) -> str:
+        """The CSRF token of the chat forms: bound to the chat id in the HttpOnly cookie."""
+        return hmac.new(self.secret, f"chat-form\x1f{chat_id}".encode(), hashlib.sha256).hexdigest()
+
+    def client_key(self, request: Request) -> str:
+        """A keyed hash of the client address, for the rate limit only (never stored longer)."""
+        address = request.client.host if request.client else "-"
+        digest = hmac.new(self.secret, f"chat-client\x1f{address}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
 
 
 def _answer(item: dict[str, Any]) -> dict[str, Any]:
@@ -140,68 +230,138 @@ def _chat_id(request: Request) -> str | None:
     )
 
 
+def _new_chat_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
 async def render(
-    request: Request, chat_id: str | None, status: int = 200, notice: str | None = None
+    request: Request,
+    chat_id: str,
+    status: int = 200,
+    notice: str | None = None,
+    draft: str = "",
 ) -> Response:
-    turns = await chat_of(request).transcripts.get(chat_id) if chat_id else []
+    """The chat page (its conversation block for htmx) for `chat_id`, which the cookie keeps."""
+    chat = chat_of(request)
     response = pages(request).render(
         request,
         "chat.html",
-        {"turns": turns, "notice": notice, "max_message": MAX_MESSAGE},
+        {
+            "turns": await chat.transcripts.get(chat_id),
+            "notice": notice,
+            "draft": draft,
+            "csrf": chat.token(chat_id),
+            "max_message": MAX_MESSAGE,
+            "exit_href": "/chat/exit",
+            "bot_down": BOT_DOWN,
+        },
         block="conversation",
         status_code=status,
     )
-    if chat_id:
-        # Short-lived and opaque; gone when the browser closes or the chat ends.
-        response.set_cookie(COOKIE, chat_id, httponly=True, samesite="strict", path="/chat")
+    # Lets our script swap an error answer into the conversation (and nothing else's).
+    response.headers["X-Havn-Fragment"] = "conversation"
+    # Short-lived and opaque; gone when the browser closes or the chat ends.
+    response.set_cookie(COOKIE, chat_id, httponly=True, samesite="strict", path="/chat")
     return response
 
 
 async def chat_page(request: Request) -> Response:
-    return await render(request, _chat_id(request))
+    return await render(request, _chat_id(request) or _new_chat_id())
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The posted fields, or None when the body is not a small readable form."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        return None
+    try:
+        data = await request.form(max_files=0, max_fields=5, max_part_size=MAX_FORM_BYTES)
+    except Exception:  # multipart parser errors come in many classes
+        return None
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+def _checked(request: Request, data: dict[str, str] | None) -> str | None:
+    """The chat id when the form carries its CSRF token, else None."""
+    chat_id = _chat_id(request)
+    if chat_id is None or data is None:
+        return None
+    sent = data.get("csrf", "")
+    return chat_id if hmac.compare_digest(sent, chat_of(request).token(chat_id)) else None
+
+
+def _valid(text: str) -> bool:
+    return 0 < len(text) <= MAX_MESSAGE and not any(ord(c) < 32 and c not in "\n\t" for c in text)
 
 
 async def send(request: Request) -> Response:
-    form = await request.form(max_files=0, max_fields=5, max_part_size=4 * MAX_MESSAGE)
-    text = str(form.get("message", "")).strip()
-    if not text or len(text) > MAX_MESSAGE or any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise InvalidInput(f"A message has 1 to {MAX_MESSAGE} characters", field="message")
+    data = await _form(request)
+    text = (data or {}).get("message", "").strip()
+    draft = text[: 2 * MAX_MESSAGE]
+    chat_id = _checked(request, data)
+    if chat_id is None:
+        # A fresh id (and so a fresh token): the person can send again at once.
+        fresh = _chat_id(request) or _new_chat_id()
+        return await render(request, fresh, status=403, notice=EXPIRED, draft=draft)
+    if not _valid(text):
+        return await render(request, chat_id, status=422, notice=BAD_MESSAGE, draft=draft)
     chat = chat_of(request)
-    chat_id = _chat_id(request) or secrets.token_urlsafe(24)
-    if not await chat.limiter.hit(key_for("chat", chat_id)):
-        return await render(request, chat_id, status=429, notice=TOO_FAST)
+    assert chat.clients is not None and chat.starts is not None
+    turns = await chat.transcripts.get(chat_id)
+    allowed = (
+        await chat.clients.hit(chat.client_key(request))
+        and await chat.limiter.hit(key_for("chat", chat_id))
+        and (bool(turns) or await chat.starts.hit(key_for("chat-new")))
+    )
+    if not allowed:
+        return await render(request, chat_id, status=429, notice=TOO_FAST, draft=draft)
     language, _ = negotiate(request)
-    answers = await chat.ask(chat_id, text, language.code)
     if text.lower().strip(" .!") in STOP_WORDS:
         await chat.transcripts.delete(chat_id)
-        response = await render(request, None, notice=ENDED)
-        response.delete_cookie(COOKIE, path="/chat")
-        return response
-    turns = await chat.transcripts.get(chat_id)
+        with contextlib.suppress(BotError):
+            await chat.ask(chat_id, text, language.code)  # the bot resets itself too
+        return await render(request, _new_chat_id(), notice=ENDED)
     turns.append({"from": "person", "text": text, "buttons": []})
-    if answers is None:
+    try:
+        answers = await chat.ask(chat_id, text, language.code)
+    except BotError as exc:
         await chat.transcripts.put(chat_id, turns)
-        return await render(request, chat_id, status=503, notice=BOT_DOWN)
+        return await render(request, chat_id, status=exc.status, notice=exc.notice)
     turns.extend(answers)
     await chat.transcripts.put(chat_id, turns)
     if request.headers.get("hx-request") == "true":
         return await render(request, chat_id)
-    return RedirectResponse("/chat#latest", status_code=303, headers=_cookie_header(chat_id))
-
-
-def _cookie_header(chat_id: str) -> dict[str, str]:
-    return {"Set-Cookie": f"{COOKIE}={chat_id}; HttpOnly; Path=/chat; SameSite=Strict"}
+    return RedirectResponse("/chat#latest", status_code=303)
 
 
 async def end(request: Request) -> Response:
     """End the chat: forget the transcript here and in the bot, and drop the chat id."""
-    chat_id = _chat_id(request)
-    chat = chat_of(request)
-    if chat_id:
-        await chat.transcripts.delete(chat_id)
-        language, _ = negotiate(request)
-        await chat.ask(chat_id, "/restart", language.code)
+    chat_id = _checked(request, await _form(request))
+    if chat_id is None:
+        fresh = _chat_id(request) or _new_chat_id()
+        return await render(request, fresh, status=403, notice=EXPIRED)
+    language, _ = negotiate(request)
+    await chat_of(request).forget(chat_id, language.code)
     response = RedirectResponse("/chat", status_code=303)
+    response.delete_cookie(COOKIE, path="/chat")
+    return response
+
+
+async def leave(request: Request) -> Response:
+    """The chat page's quick exit: forget the conversation, then go to the neutral site.
+
+    A GET, so that it stays a plain link without JavaScript. It needs no CSRF token: the
+    chat cookie is SameSite=Strict, so another site's link arrives without it and ends
+    nothing. The bot forgets after the person has left (it may be slow, the exit must not).
+    """
+    chat_id = _chat_id(request)
+    task = None
+    if chat_id:
+        language, _ = negotiate(request)
+        await chat_of(request).transcripts.delete(chat_id)
+        task = BackgroundTask(chat_of(request).forget, chat_id, language.code)
+    response = RedirectResponse(NEUTRAL_SITE, status_code=303, background=task)
+    response.headers["Cache-Control"] = "no-store"
     response.delete_cookie(COOKIE, path="/chat")
     return response
 
@@ -210,4 +370,5 @@ routes = [
     Route("/chat", chat_page, methods=["GET"]),
     Route("/chat", send, methods=["POST"]),
     Route("/chat/end", end, methods=["POST"]),
+    Route("/chat/exit", leave, methods=["GET"]),
 ]

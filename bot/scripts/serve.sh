@@ -3,11 +3,15 @@
 #   scripts/serve.sh rasa [rasa run options]     the Rasa server, REST channel, 127.0.0.1:5005
 #   scripts/serve.sh actions [options]           the action server, 127.0.0.1:5055
 # With HAVN_REDIS_URL (or REDIS_URL), e.g. redis://:secret@127.0.0.1:6379/0, conversations go
-# to Redis and expire 24 h after their last message (endpoints.redis.yml); without it they
-# stay in memory. Nothing here reaches the internet: telemetry is off.
+# to Redis (endpoints.redis.yml), else they stay in memory (endpoints.yml); either way each is
+# deleted HAVN_CHAT_HOURS (default 24) after its last message, and at once when it ends.
+# Nothing here reaches the internet: telemetry is off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
+export HAVN_CHAT_HOURS=${HAVN_CHAT_HOURS:-24}
+# The endpoints name our tracker stores (tracker_stores.py in this folder).
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 BIN=.venv/bin
 
 case "${1:-}" in

@@ -83,11 +83,12 @@ def test_redis_settings_from_a_url() -> None:
         redis_env.exports("http://localhost:6379")
 
 
-def test_the_redis_endpoints_expire_conversations_after_a_day() -> None:
+def test_the_redis_endpoints_expire_conversations_after_the_chat_hours() -> None:
     endpoints = yaml.safe_load((BOT / "endpoints.redis.yml").read_text(encoding="utf-8"))
 
-    assert endpoints["tracker_store"]["type"] == "redis"
-    assert endpoints["tracker_store"]["record_exp"] == 86400
+    # tests/test_tracker_stores.py checks the class and the expiry it reads from these.
+    assert endpoints["tracker_store"]["type"] == "tracker_stores.RedisTrackerStore"
+    assert endpoints["tracker_store"]["hours"] == "${HAVN_CHAT_HOURS}"
     assert endpoints["lock_store"]["type"] == "redis"
     # Rasa ignores a key prefix that is not alphanumeric (and uses its default).
     assert endpoints["tracker_store"]["key_prefix"].isalnum()

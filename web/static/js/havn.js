@@ -1,4 +1,5 @@
-/* Havn public pages: quick exit and "use my location". Everything works without this file. */
+/* Havn public pages: quick exit, "use my location" and the chat's error notices.
+   Everything works without this file. */
 (function () {
   "use strict";
 
@@ -7,8 +8,15 @@
     if (event) { event.preventDefault(); }
     document.body.hidden = true;
     document.title = "";
+    var neutral = exit.getAttribute("data-neutral") || exit.href;
+    if (exit.href !== neutral) {
+      // The chat's exit ends the conversation on our server; the person does not wait for it.
+      try {
+        fetch(exit.href, { keepalive: true, credentials: "same-origin", redirect: "manual" });
+      } catch (ignored) { /* leaving matters more */ }
+    }
     // replace(): the Back button cannot return to this page.
-    window.location.replace(exit.href);
+    window.location.replace(neutral);
   }
   if (exit) {
     exit.addEventListener("click", leave);
@@ -74,5 +82,31 @@
       lat.disabled = true;
       lon.disabled = true;
     });
+  }
+
+  // The chat shows every failure in the conversation, with the helpline: htmx swaps no
+  // error answer by default, so our own answers (marked by a header) are swapped in here,
+  // and a server that cannot be reached at all gets the page's built-in notice.
+  var conversation = document.getElementById("conversation");
+  function unreachable() {
+    var notice = document.getElementById("chat-unreachable");
+    var inside = conversation && conversation.querySelector(".conversation");
+    if (!notice || !inside) { return; }
+    inside.querySelectorAll(".chat-problem").forEach(function (old) { old.remove(); });
+    inside.appendChild(notice.content.cloneNode(true));
+  }
+  if (conversation) {
+    document.addEventListener("htmx:beforeSwap", function (event) {
+      var detail = event.detail;
+      if (detail.target !== conversation || detail.xhr.status < 400) { return; }
+      if (detail.xhr.getResponseHeader("X-Havn-Fragment") === "conversation") {
+        detail.shouldSwap = true;
+        detail.isError = false;
+      } else {
+        unreachable();
+      }
+    });
+    document.addEventListener("htmx:sendError", unreachable);
+    document.addEventListener("htmx:timeout", unreachable);
   }
 })();
