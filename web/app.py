@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             limiter=RateLimiter(20, 60, services.redis),
         )
         try:
-            yield {}
+            with events.streams_end_on_exit(services.feed):
+                yield {}
         finally:
             await bot_client.aclose()
             await services.stop()

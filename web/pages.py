@@ -74,7 +74,7 @@ async def home(request: Request) -> Response:
         try:
             query, understood = parse_search(params, svc.gazetteer)
             index = await svc.index()
-            outcome = search(index, query, now, svc.settings.stale_after)
+            outcome = search(index, query, now, svc.settings.stale_after, public=True)
             svc.count_search(understood.county, query.party, outcome)
             context.update(outcome=outcome, understood=understood, groups=list(Group))
         except AmbiguousPlace as exc:
@@ -100,7 +100,7 @@ async def centre_page(request: Request) -> Response:
         raise NotFound("No such centre")
     now = utcnow()
     centre = index.centres[position]
-    held = index.held(now)
+    held = index.held(now, public=True)
     units = [
         (unit, held[row]) for row, unit in enumerate(index.units) if unit.centre_id == centre.id
     ]
