@@ -450,13 +450,15 @@ async def test_an_open_stream_does_not_keep_the_server_from_stopping(
     url, _ = registry_url
     worker = Worker(environment(url, tmp_path, None, poll=1))
     try:
-        async with httpx2.AsyncClient() as client:
-            async with client.stream("GET", f"{worker.base}/events", timeout=30) as stream:
-                assert (await anext(stream.aiter_lines())).startswith("retry:")
-                started = time.monotonic()
-                worker.process.terminate()
-                await asyncio.to_thread(worker.process.wait, 8)
-                assert time.monotonic() - started < 5
+        async with (
+            httpx2.AsyncClient() as client,
+            client.stream("GET", f"{worker.base}/events", timeout=30) as stream,
+        ):
+            assert (await anext(stream.aiter_lines())).startswith("retry:")
+            started = time.monotonic()
+            worker.process.terminate()
+            await asyncio.to_thread(worker.process.wait, 8)
+            assert time.monotonic() - started < 5
     finally:
         worker.stop()
 

@@ -49,8 +49,10 @@ def may_see(user: User, change: Change) -> bool:
         return False  # accounts and tokens: administrators only
     if user.role == "adviser":
         return True
-    return user.role == "staff" and change.centre_id is not None and (
-        change.centre_id == user.centre_id
+    return (
+        user.role == "staff"
+        and change.centre_id is not None
+        and (change.centre_id == user.centre_id)
     )
 
 
