@@ -15,7 +15,7 @@ from capacity.party import Need
 from capacity.search import Group, search
 from web.params import parse_search
 from web.services import Services
-from web.templating import Pages
+from web.templating import Pages, live_refresh
 from web.wording import FIELDS
 
 SEARCH_FIELDS = (
@@ -75,7 +75,8 @@ async def home(request: Request) -> Response:
             query, understood = parse_search(params, svc.gazetteer)
             index = await svc.index()
             outcome = search(index, query, now, svc.settings.stale_after, public=True)
-            svc.count_search(understood.county, query.party, outcome)
+            if not live_refresh(request):
+                svc.count_search(understood.county, query.party, outcome)
             context.update(outcome=outcome, understood=understood, groups=list(Group))
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates
