@@ -70,7 +70,14 @@ async def load_index(
         [centre_facts(c) for c in centres],
         [unit_facts(u) for c in centres for u in c.units],
         [
-            HoldFacts(h.unit_id, h.places, h.family_rooms, h.accessible_rooms, h.expires_at)
+            HoldFacts(
+                h.unit_id,
+                h.places,
+                h.family_rooms,
+                h.accessible_rooms,
+                h.expires_at,
+                h.created_at,
+            )
             for h in holds
         ],
         revision=revision,

@@ -100,6 +100,7 @@ class HoldFacts:
     family_rooms: int
     accessible_rooms: int
     expires_at: datetime
+    created_at: datetime | None = None  # None: counts as known to the public (older data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,15 +235,26 @@ class SearchIndex:
             [[h.places, h.family_rooms, h.accessible_rooms] for h in kept], dtype=np.int64
         ).reshape(-1, 3)
         self.hold_expiry = np.array([h.expires_at.timestamp() for h in kept], dtype=np.float64)
+        self.hold_created = np.array(
+            [h.created_at.timestamp() if h.created_at else -np.inf for h in kept],
+            dtype=np.float64,
+        )
 
     @staticmethod
     def _ages(values: list[int | None]) -> Ints:
         return np.array([NO_LIMIT if v is None else v for v in values], dtype=np.int64)
 
-    def held(self, now: datetime) -> Ints:
-        """Places, family rooms and accessible rooms held per unit at `now` (rows as units)."""
+    def held(self, now: datetime, *, public: bool = False) -> Ints:
+        """Places, family rooms and accessible rooms held per unit at `now` (rows as units).
+
+        `public`: only the holds placed before the unit's numbers were last set. A new hold
+        then moves no public number until the centre next publishes its numbers, so a watcher
+        cannot see a count drop by a party's size while that party is travelling.
+        """
         held = np.zeros((len(self.units), 3), dtype=np.int64)
         active = self.hold_expiry > now.timestamp()
+        if public:
+            active &= self.hold_created <= self.as_of[self.hold_unit]
         np.add.at(held, self.hold_unit[active], self.hold_amount[active])
         return held
 
@@ -272,8 +284,18 @@ def _geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return float(Geodesic.WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"]) / 1000
 
 
-def search(index: SearchIndex, query: Query, now: datetime, stale_after: timedelta) -> Outcome:
+def search(
+    index: SearchIndex,
+    query: Query,
+    now: datetime,
+    stale_after: timedelta,
+    *,
+    public: bool = False,
+) -> Outcome:
     """Rank the index's units for `query` at time `now`.
+
+    `public` answers never reveal holds: free places count only the holds the centre's last
+    published numbers already knew (see `SearchIndex.held`), and `held_places` is 0.
 
     Returns at most `query.limit` results, one per centre, ordered by group then distance,
     plus every centre responsible for `query.municipality` (flagged) even when it would not
@@ -284,8 +306,10 @@ def search(index: SearchIndex, query: Query, now: datetime, stale_after: timedel
     if n == 0:
         return Outcome((), {g.label: 0 for g in Group}, (), ())
     distance = index.distances(query.origin)
-    held = index.held(now)
+    held = index.held(now, public=public)
     free_now = index.free - held
+    if public:
+        held = np.zeros_like(held)
 
     fits_needs = _needs_mask(index, party)
     capacity_ok = (

@@ -230,9 +230,10 @@ def test_away_from_and_max_km(client: TestClient) -> None:
     assert {r["id"] for r in near["results"]} == {"oslo"}
 
 
-async def test_a_hold_reduces_free_places_in_search_and_centres(
+async def test_a_hold_moves_no_public_number_until_the_centre_publishes_again(
     client: TestClient, engine: AsyncEngine
 ) -> None:
+    """A watcher must not see a count drop by a party's size while the party travels."""
     async with session_factory(engine)() as session:
         centre = await registry.get_centre(session, "bodo")
         now = utcnow()
@@ -260,18 +261,35 @@ async def test_a_hold_reduces_free_places_in_search_and_centres(
             after={"places": 2},
         )
         await session.commit()
-    result = next(
-        r
-        for r in client.get("/api/v1/search", params={"q": "Bodø"}).json()["results"]
-        if r["id"] == "bodo"
-    )
-    assert (
-        result["free_places"] == 0
-        and result["held_places"] == 2
-        and result["group"] == "unavailable"
-    )
-    unit = client.get("/api/v1/centres/bodo").json()["units"][0]
-    assert unit["availability"]["free_places"] == 0 and unit["availability"]["held_places"] == 2
+
+    def public() -> tuple[dict[str, Any], dict[str, Any]]:
+        result = next(
+            r
+            for r in client.get("/api/v1/search", params={"q": "Bodø"}).json()["results"]
+            if r["id"] == "bodo"
+        )
+        return result, client.get("/api/v1/centres/bodo").json()["units"][0]["availability"]
+
+    result, availability = public()
+    assert result["free_places"] == 2 and availability["free_places"] == 2
+    assert "held_places" not in result and "held_places" not in availability
+    assert all(reason["code"] != "held" for reason in result["fits"])
+    # The staff publish their numbers (they see the hold on their dashboard): now it counts.
+    async with session_factory(engine)() as session:
+        unit = (await registry.get_centre(session, "bodo")).units[0]
+        await registry.set_availability(
+            session,
+            unit,
+            free_beds=2,
+            free_family_rooms=1,
+            free_accessible_rooms=0,
+            actor="staff",
+            source="staff",
+        )
+        await session.commit()
+    result, availability = public()
+    assert result["free_places"] == 0 and result["group"] == "unavailable"
+    assert availability["free_places"] == 0 and "held_places" not in availability
 
 
 def test_ambiguous_place_answers_with_candidates(client: TestClient) -> None:

@@ -235,3 +235,42 @@ def test_the_console_marks_a_likely_responsible_centre_not_confirmed(client: Tes
     assert len(rows) == 1 and rows[0].select_one(".unconfirmed") is not None
     rows = soup(client.get("/console", params={"q": "Bodø"})).select("table tbody tr.responsible")
     assert len(rows) == 1 and rows[0].select_one(".unconfirmed") is None
+
+
+LIVE = {"HX-Request": "true", "Havn-Live": "refresh", "HX-Trigger": "results"}
+
+
+def test_a_live_refresh_is_not_counted_as_another_search(client: TestClient) -> None:
+    """One search and three live refreshes of its results count once, on both pages."""
+    client.get("/", params={"q": "Bodø"})
+    for _ in range(3):
+        refreshed = client.get("/", params={"q": "Bodø"}, headers=LIVE)
+        assert refreshed.status_code == 200 and "<html" not in refreshed.text
+    login(client, "adviser")
+    client.get("/console", params={"q": "Oslo"})
+    for _ in range(3):
+        assert client.get("/console", params={"q": "Oslo"}, headers=LIVE).status_code == 200
+    export = client.get("/console/stats.csv").text.splitlines()
+    header = export[0].split(",")
+    rows = {
+        line.split(",")[1]: dict(zip(header, line.split(","), strict=True)) for line in export[1:]
+    }
+    assert rows["Nordland"]["searches"] == "1" and rows["Oslo"]["searches"] == "1"
+
+
+def test_every_live_section_follows_one_contract(client: TestClient) -> None:
+    """Same attributes everywhere: refresh itself, swap its content, pass nothing to children."""
+    sections = [soup(client.get("/", params={"q": "Bodø"})).select_one("section[data-live]")]
+    login(client, "adviser")
+    sections.append(soup(client.get("/console", params={"q": "Oslo"})).select_one("[data-live]"))
+    client.post("/logout", data={"csrf": csrf_of(client.get("/console").text)})
+    login(client, "staff-a")
+    sections.append(soup(client.get("/staff")).select_one("[data-live]"))
+    for section in sections:
+        assert section is not None
+        assert section["hx-swap"] == "innerHTML" and section["hx-disinherit"] == "*"
+        assert section.get("hx-select") is None and "?" not in section["hx-get"]
+        assert section["hx-trigger"].startswith("sse:change")
+    # The staff block answers a refresh with the counters themselves, not a whole page.
+    block = client.get("/staff", headers=LIVE).text
+    assert "<html" not in block and BeautifulSoup(block, "html.parser").select("form.unit-card")

@@ -7,8 +7,10 @@ redis-server on a free port (so stopping it cannot disturb anything else). Bound
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,10 +22,10 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from capacity import registry
+from capacity import accounts, registry
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
-from tests.conftest import _empty_postgres, make_centre, seed_people
+from tests.conftest import PASSWORD, _empty_postgres, make_centre, seed_people
 
 ROOT = Path(__file__).parent.parent
 SECRET = "x" * 48
@@ -101,7 +103,11 @@ class Worker:
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=15)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # never leave a server behind, even when a test fails
+            self.process.wait(timeout=5)
 
 
 @pytest.fixture
@@ -162,10 +168,30 @@ async def put_beds(client: httpx2.AsyncClient, base: str, token: str, beds: int)
     assert response.status_code == 200, response.text
 
 
+async def log_in(client: httpx2.AsyncClient, base: str, username: str) -> None:
+    """Log the client in through the login form, as a person would (session cookie)."""
+    page = (await client.get(f"{base}/login")).text
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    response = await client.post(
+        f"{base}/login",
+        data={"csrf": found.group(1), "username": username, "password": PASSWORD},
+    )
+    assert response.status_code == 303, response.text
+
+
 async def next_change(
     client: httpx2.AsyncClient, base: str, trigger: object, within: float
 ) -> tuple[dict[str, object], float]:
-    """Open /events, run `trigger`, return the first change event and how long it took."""
+    """Open /events as an adviser, run `trigger`, return the first change and how long it took."""
+    async with httpx2.AsyncClient() as adviser:
+        await log_in(adviser, base, "adviser")
+        return await _next_change(adviser, base, trigger, within)
+
+
+async def _next_change(
+    client: httpx2.AsyncClient, base: str, trigger: object, within: float
+) -> tuple[dict[str, object], float]:
     async with client.stream("GET", f"{base}/events?centre=bodo", timeout=within + 5) as stream:
         lines = stream.aiter_lines()
         assert (await anext(lines)).startswith("retry:")
@@ -251,5 +277,212 @@ async def test_without_redis_one_worker_pushes_its_own_changes(
                 client, worker.base, put_beds(client, worker.base, token, 2), within=10
             )
             assert change["centre"] == "bodo" and seconds < 10
+    finally:
+        worker.stop()
+
+
+async def place_hold(client: httpx2.AsyncClient, base: str, token: str, adults: int) -> None:
+    response = await client.post(
+        f"{base}/api/v1/holds",
+        json={"centre": "bodo", "unit": "women", "adults": str(adults), "minutes": 60},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+
+
+async def create_accounts(url: str) -> None:
+    """An administrator adds a user and an API token (through the registry, like the admin page)."""
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        await accounts.create_user(
+            session,
+            username="new-staff",
+            display_name="New",
+            role="staff",
+            centre_id="bodo",
+            password=PASSWORD,
+            actor="admin",
+        )
+        await accounts.create_token(
+            session, name="new-token", role="staff", centre_id="bodo", actor="admin"
+        )
+        await session.commit()
+    await engine.dispose()
+
+
+async def read_events(
+    client: httpx2.AsyncClient, base: str, during: object, seconds: float
+) -> list[str]:
+    """Every line (comments and retry aside) of /events while `during` runs and `seconds` after."""
+    lines: list[str] = []
+    async with client.stream("GET", f"{base}/events", timeout=seconds + 10) as stream:
+        source = stream.aiter_lines()
+        assert (await anext(source)).startswith("retry:")
+
+        async def collect() -> None:
+            async for line in source:
+                if line and not line.startswith(":"):
+                    lines.append(line)
+
+        reader = asyncio.create_task(collect())
+        await during  # type: ignore[misc]
+        await asyncio.sleep(seconds)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+    return lines
+
+
+def changes(lines: list[str]) -> list[dict[str, object]]:
+    return [json.loads(line[5:]) for line in lines if line.startswith("data:")]
+
+
+async def test_an_anonymous_watcher_learns_nothing_but_a_coalesced_refresh(
+    registry_url: tuple[str, str], tmp_path: Path
+) -> None:
+    url, token = registry_url
+    worker = Worker(environment(url, tmp_path, None, poll=0.2))
+    try:
+        async with httpx2.AsyncClient() as watcher, httpx2.AsyncClient() as writer:
+            _, adviser_token = await _tokens(url)
+
+            async def hold_and_accounts() -> None:
+                await place_hold(writer, worker.base, adviser_token, adults=3)
+                await create_accounts(url)
+
+            # A hold, a new user and a new token move nothing public: not even a signal.
+            quiet = await read_events(watcher, worker.base, hold_and_accounts(), seconds=3)
+            assert quiet == []
+            # The public numbers leave the new hold out: free stays what the staff published.
+            public = (await watcher.get(f"{worker.base}/api/v1/centres/bodo")).json()
+            availability = public["units"][0]["availability"]
+            assert availability["free_places"] == 3 and "held_places" not in availability
+            assert "held" not in json.dumps(public)
+
+            async def burst() -> None:
+                for beds in (4, 3, 4, 3):
+                    await put_beds(writer, worker.base, token, beds)
+
+            lines = await read_events(watcher, worker.base, burst(), seconds=6.5)
+            assert lines, "public pages must still learn that something changed"
+            assert all(line in ("event: change", "data: refresh") for line in lines), lines
+            assert 1 <= lines.count("data: refresh") <= 2
+            # Once the staff publish numbers again, the hold they saw counts, still unnamed.
+            public = (await watcher.get(f"{worker.base}/api/v1/centres/bodo")).json()
+            availability = public["units"][0]["availability"]
+            assert availability["free_places"] == 0 and "held_places" not in availability
+    finally:
+        worker.stop()
+
+
+async def _tokens(url: str) -> tuple[str, str]:
+    """Fresh tokens for a staff member of Oslo and an adviser (the seeded plain texts are gone)."""
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        _, oslo = await accounts.create_token(
+            session, name="oslo-2", role="staff", centre_id="oslo", actor="admin"
+        )
+        _, adviser = await accounts.create_token(
+            session, name="adviser-2", role="adviser", centre_id=None, actor="admin"
+        )
+        await session.commit()
+    await engine.dispose()
+    return oslo, adviser
+
+
+async def test_each_role_stream_shows_only_what_the_role_may_see(
+    registry_url: tuple[str, str], tmp_path: Path
+) -> None:
+    url, token = registry_url
+    worker = Worker(environment(url, tmp_path, None, poll=0.2))
+    oslo_token, adviser_token = await _tokens(url)
+    try:
+        async with (
+            httpx2.AsyncClient() as staff_b,
+            httpx2.AsyncClient() as adviser,
+            httpx2.AsyncClient() as admin,
+            httpx2.AsyncClient() as writer,
+        ):
+            for client, name in ((staff_b, "staff-b"), (adviser, "adviser"), (admin, "admin")):
+                await log_in(client, worker.base, name)
+
+            async def everything() -> None:
+                await asyncio.sleep(0.5)  # every stream is open
+                await put_beds(writer, worker.base, token, 2)
+                await place_hold(writer, worker.base, adviser_token, adults=1)
+                await create_accounts(url)
+                response = await writer.put(
+                    f"{worker.base}/api/v1/centres/oslo/units/women/availability",
+                    json={"free_beds": 1, "free_family_rooms": 0, "free_accessible_rooms": 0},
+                    headers={
+                        "Authorization": f"Bearer {oslo_token}",
+                        "If-Match": (
+                            await writer.get(
+                                f"{worker.base}/api/v1/centres/oslo/units/women/availability"
+                            )
+                        ).headers["etag"],
+                    },
+                )
+                assert response.status_code == 200, response.text
+
+            seen = await asyncio.gather(
+                read_events(staff_b, worker.base, everything(), seconds=3),
+                read_events(adviser, worker.base, asyncio.sleep(0.5), seconds=5),
+                read_events(admin, worker.base, asyncio.sleep(0.5), seconds=5),
+            )
+    finally:
+        worker.stop()
+    staff_seen, adviser_seen, admin_seen = (changes(lines) for lines in seen)
+    assert [(c["action"], c["centre"]) for c in staff_seen] == [("availability.set", "oslo")]
+    adviser_actions = {(c["action"], c["centre"]) for c in adviser_seen}
+    assert adviser_actions == {
+        ("availability.set", "bodo"),
+        ("hold.placed", "bodo"),
+        ("availability.set", "oslo"),
+    }
+    admin_actions = {c["action"] for c in admin_seen}
+    assert {"user.created", "token.created", "hold.placed"} <= admin_actions
+
+
+async def test_an_open_stream_does_not_keep_the_server_from_stopping(
+    registry_url: tuple[str, str], tmp_path: Path
+) -> None:
+    url, _ = registry_url
+    worker = Worker(environment(url, tmp_path, None, poll=1))
+    try:
+        async with (
+            httpx2.AsyncClient() as client,
+            client.stream("GET", f"{worker.base}/events", timeout=30) as stream,
+        ):
+            assert (await anext(stream.aiter_lines())).startswith("retry:")
+            started = time.monotonic()
+            worker.process.terminate()
+            await asyncio.to_thread(worker.process.wait, 8)
+            assert time.monotonic() - started < 5
+    finally:
+        worker.stop()
+
+
+async def test_beyond_the_stream_limit_events_answer_503_with_retry_after(
+    registry_url: tuple[str, str], tmp_path: Path
+) -> None:
+    url, _ = registry_url
+    env = environment(url, tmp_path, None, poll=1) | {"HAVN_MAX_STREAMS": "2"}
+    worker = Worker(env)
+    try:
+        async with httpx2.AsyncClient() as client:
+            async with (
+                client.stream("GET", f"{worker.base}/events", timeout=10) as one,
+                client.stream("GET", f"{worker.base}/events", timeout=10) as two,
+            ):
+                assert one.status_code == two.status_code == 200
+                third = await client.get(f"{worker.base}/events", timeout=10)
+                assert third.status_code == 503
+                assert int(third.headers["retry-after"]) > 0
+                assert third.json()["code"] == "busy"
+            # Closed streams give their places back.
+            await asyncio.sleep(0.5)
+            async with client.stream("GET", f"{worker.base}/events", timeout=10) as again:
+                assert again.status_code == 200
     finally:
         worker.stop()

@@ -51,7 +51,7 @@ async def list_centres(request: Request) -> Response:
     country = text(request.query_params, "country")
     index = await services(request).index()
     now = utcnow()
-    held = index.held(now)
+    held = index.held(now, public=True)
     gazetteer = services(request).gazetteer
     centres = [
         public_centre(index, i, gazetteer, held, now, request)
@@ -70,7 +70,14 @@ async def get_centre(request: Request) -> Response:
         raise NotFound(f"No centre {centre_id[:64]!r}")
     now = utcnow()
     return PublicJSON(
-        public_centre(index, position, services(request).gazetteer, index.held(now), now, request)
+        public_centre(
+            index,
+            position,
+            services(request).gazetteer,
+            index.held(now, public=True),
+            now,
+            request,
+        )
     )
 
 
@@ -96,7 +103,7 @@ async def search_centres(request: Request) -> Response:
     if cached is None:
         query, understood = parse_search(request.query_params, svc.gazetteer)
         now = utcnow()
-        outcome = search(index, query, now, svc.settings.stale_after)
+        outcome = search(index, query, now, svc.settings.stale_after, public=True)
         body = orjson.dumps(search_body(outcome, query, understood, svc.gazetteer, now))
         found = any(result.group is Group.NOW for result in outcome.results)
         cached = svc.search_cache.put(key, body, understood.county, query.party, found)
@@ -141,7 +148,6 @@ def public_result(result: Result, gazetteer: Gazetteer, now: datetime) -> dict[s
         "fits_needs": result.fits_needs,
         "unit": result.unit.kind,
         "free_places": result.free_places,
-        "held_places": result.held_places,
         "as_of": result.unit.as_of.isoformat() if result.unit.as_of else None,
         "stale": result.stale,
         "demo": result.unit.demo,
@@ -207,7 +213,6 @@ def public_unit(unit: UnitFacts, held: Any, stale_before: datetime) -> dict[str,
             "free_places": int((unit.free_beds or 0) - held[0]),
             "free_family_rooms": int((unit.free_family_rooms or 0) - held[1]),
             "free_accessible_rooms": int((unit.free_accessible_rooms or 0) - held[2]),
-            "held_places": int(held[0]),
             "as_of": unit.as_of.isoformat(),
             "stale": unit.as_of < stale_before,
             "demo": unit.demo,

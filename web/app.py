@@ -109,7 +109,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             secret=secret_key(config).encode(),
         )
         try:
-            yield {}
+            with events.streams_end_on_exit(services.feed):
+                yield {}
         finally:
             await bot_client.aclose()
             await services.stop()

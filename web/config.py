@@ -46,6 +46,11 @@ SETTINGS = (
         "2",
         "How often each worker polls the database for changes (the fallback when Redis is down)",
     ),
+    Setting(
+        "HAVN_MAX_STREAMS",
+        "1000",
+        "Open live-update streams (/events) per worker; beyond it a 503 with Retry-After",
+    ),
     Setting("HAVN_BOT_URL", "http://127.0.0.1:5005", "The Rasa server the web chat relays to"),
     Setting("HAVN_CHAT_HOURS", "24", "How long a chat transcript is kept"),
     Setting("HAVN_HOST", "127.0.0.1", "Address `havn serve` listens on"),
@@ -68,6 +73,7 @@ class Settings:
     redis_url: str | None = None
     secret_key: str | None = None
     feed_poll_seconds: float = 2.0
+    max_streams: int = 1000
     bot_url: str = "http://127.0.0.1:5005"
     chat_hours: float = 24.0
 
@@ -96,6 +102,7 @@ class Settings:
             redis_url=env.get("HAVN_REDIS_URL") or None,
             secret_key=_secret(env.get("HAVN_SECRET_KEY")),
             feed_poll_seconds=_number(env, "HAVN_FEED_POLL_SECONDS", 2.0, 0.05, 60),
+            max_streams=int(_number(env, "HAVN_MAX_STREAMS", 1000, 1, 100_000)),
             bot_url=_url(env.get("HAVN_BOT_URL", "http://127.0.0.1:5005")),
             chat_hours=_number(env, "HAVN_CHAT_HOURS", 24, 0.01, 24 * 30),
         )

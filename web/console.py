@@ -20,7 +20,7 @@ from capacity.party import Need, Party, parse_adults, parse_children, parse_gend
 from capacity.search import MAX_RESULTS, Group, search
 from web.auth import csrf_token, current_user, form, services
 from web.params import parse_search
-from web.templating import Pages
+from web.templating import Pages, live_refresh
 from web.wording import FIELDS, N_
 
 FORM_FIELDS = ("q", "gender", "adults", "children", "language", "away_from", "min_km", "max_km")
@@ -67,7 +67,8 @@ async def console(request: Request) -> Response:
             query, understood = parse_search(params, svc.gazetteer)
             query = replace(query, limit=MAX_RESULTS)
             outcome = search(await svc.index(), query, now, svc.settings.stale_after)
-            svc.count_search(understood.county, query.party, outcome)
+            if not live_refresh(request):
+                svc.count_search(understood.county, query.party, outcome)
             ids = [result.centre.id for result in outcome.results]
             async with svc.session() as session:
                 rows = await session.scalars(select(Centre).where(Centre.id.in_(ids)))

@@ -48,6 +48,13 @@ class Change:
         return cls(int(data["revision"]), str(data["action"]), data.get("centre"))
 
 
+class FeedFull(Exception):
+    """This worker already serves as many live streams as it may, or it is shutting down."""
+
+
+Subscription = asyncio.Queue[Change | None]  # None: the feed is closing, end the stream
+
+
 class ChangeFeed:
     """Fans registry changes out to this worker's subscribers, each change once."""
 
@@ -56,12 +63,15 @@ class ChangeFeed:
         sessions: async_sessionmaker[AsyncSession],
         redis: Redis | None,
         poll_seconds: float,
+        max_subscribers: int = 1000,
     ) -> None:
         self.sessions = sessions
         self.redis = redis
         self.poll_seconds = poll_seconds
+        self.max_subscribers = max_subscribers
         self.redis_up = False
-        self._subscribers: set[asyncio.Queue[Change]] = set()
+        self.closed = False
+        self._subscribers: set[Subscription] = set()
         self._seen: deque[int] = deque(maxlen=REMEMBERED)
         self._seen_set: set[int] = set()
         self._cursor = 0
@@ -75,7 +85,16 @@ class ChangeFeed:
         if self.redis is not None:
             self._tasks.append(asyncio.create_task(self._listen(), name="feed-redis"))
 
+    def close(self) -> None:
+        """End every open stream now and refuse new ones (the worker is shutting down)."""
+        self.closed = True
+        for queue in list(self._subscribers):
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
     async def stop(self) -> None:
+        self.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -96,14 +115,24 @@ class ChangeFeed:
             # Other workers will still see the change by polling the database.
             log.warning("redis publish failed: %s", type(exc).__name__)
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Change]]:
-        queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=QUEUE_SIZE)
+    def open(self) -> Subscription:
+        """A new subscriber's queue; `unsubscribe` it when done. Raises FeedFull."""
+        if self.closed or len(self._subscribers) >= self.max_subscribers:
+            raise FeedFull
+        queue: Subscription = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: Subscription) -> None:
+        self._subscribers.discard(queue)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[Subscription]:
+        queue = self.open()
         try:
             yield queue
         finally:
-            self._subscribers.discard(queue)
+            self.unsubscribe(queue)
 
     @property
     def subscribers(self) -> int:

@@ -15,7 +15,7 @@ from capacity.party import Need
 from capacity.search import Group, search
 from web.params import parse_search
 from web.services import Services
-from web.templating import Pages
+from web.templating import Pages, live_refresh
 from web.wording import FIELDS
 
 SEARCH_FIELDS = (
@@ -74,8 +74,9 @@ async def home(request: Request) -> Response:
         try:
             query, understood = parse_search(params, svc.gazetteer)
             index = await svc.index()
-            outcome = search(index, query, now, svc.settings.stale_after)
-            svc.count_search(understood.county, query.party, outcome)
+            outcome = search(index, query, now, svc.settings.stale_after, public=True)
+            if not live_refresh(request):
+                svc.count_search(understood.county, query.party, outcome)
             context.update(outcome=outcome, understood=understood, groups=list(Group))
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates
@@ -100,7 +101,7 @@ async def centre_page(request: Request) -> Response:
         raise NotFound("No such centre")
     now = utcnow()
     centre = index.centres[position]
-    held = index.held(now)
+    held = index.held(now, public=True)
     units = [
         (unit, held[row]) for row, unit in enumerate(index.units) if unit.centre_id == centre.id
     ]

@@ -90,7 +90,12 @@ class Services:
     search_cache: SearchCache = field(default_factory=SearchCache)
 
     def __post_init__(self) -> None:
-        self.feed = ChangeFeed(self.sessions, self.redis, self.settings.feed_poll_seconds)
+        self.feed = ChangeFeed(
+            self.sessions,
+            self.redis,
+            self.settings.feed_poll_seconds,
+            max_subscribers=self.settings.max_streams,
+        )
         self.login_limiter = RateLimiter(5, LOGIN_WINDOW, self.redis)
         self.client_limiter = RateLimiter(30, LOGIN_WINDOW, self.redis)
 

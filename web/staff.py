@@ -80,7 +80,7 @@ async def dashboard(request: Request) -> Response:
     user = await current_user(request, "staff", "admin")
     centre_id = await staff_centre(request, user)
     context = await dashboard_context(request, user, centre_id)
-    return pages(request).render(request, "staff.html", context, private=True)
+    return pages(request).render(request, "staff.html", context, block="units", private=True)
 
 
 def _counts(data: FormData, unit: Unit) -> dict[str, int]:

@@ -145,6 +145,15 @@ class Pages:
         }
 
 
+LIVE_HEADER = "havn-live"
+
+
+def live_refresh(request: Request) -> bool:
+    """Whether the request is a live section refreshing itself (templates/_live.html), not a
+    person asking: such requests must not be counted as searches."""
+    return request.headers.get(LIVE_HEADER) == "refresh"
+
+
 def _url_with(request: Request, **changes: str | None) -> str:
     """This page's path and query with some parameters replaced (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]

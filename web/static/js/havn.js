@@ -58,6 +58,34 @@
     }
   });
 
+  // The live-section contract (templates/_live.html): a live section refreshes itself from
+  // the page's current address, says so (Havn-Live: not a new search), and a failed or
+  // redirected answer never replaces what is shown.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-live")) {
+      event.detail.path = window.location.pathname + window.location.search;
+      event.detail.headers["Havn-Live"] = "refresh";
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var live = target && target.closest ? target.closest("[data-live]") : null;
+    if (!live) { return; }
+    var xhr = event.detail.xhr;
+    var refresh = event.detail.elt === live;
+    var asked = new URL(event.detail.pathInfo.finalRequestPath || "", window.location.href);
+    var answered = xhr.responseURL ? new URL(xhr.responseURL) : asked;
+    if (answered.pathname !== asked.pathname) {
+      // Redirected (to the login page, say): keep what is shown; a tap goes there.
+      event.detail.shouldSwap = false;
+      if (!refresh) { window.location.assign(answered.href); }
+      return;
+    }
+    var ok = xhr.status === 200 || (!refresh && (xhr.status === 409 || xhr.status === 422));
+    if (!ok) { event.detail.shouldSwap = false; }
+  });
+
   var locate = document.getElementById("locate");
   var q = document.getElementById("q");
   var lat = document.getElementById("lat");
