@@ -277,7 +277,10 @@ async def revoke_token(request: Request, user: User, data: FormData) -> None:
 async def import_csv(request: Request, user: User, data: FormData) -> dict[str, Any]:
     upload = data.get("file")
     if isinstance(upload, UploadFile):
-        raw: str | bytes = await upload.read(MAX_IMPORT + 1)
+        try:
+            raw: str | bytes = await upload.read(MAX_IMPORT + 1)
+        finally:
+            await upload.close()
     else:
         raw = str(data.get("text", ""))
     if len(raw) > MAX_IMPORT:
