@@ -93,7 +93,8 @@ def _website(data: FormData) -> str | None:
     try:
         return website.parse(text)
     except ValueError as exc:
-        raise InvalidInput(f"The website {exc}; nothing was changed", field="website") from None
+        message = f"The website {exc}: write an address like https://krisesenter.no."
+        raise InvalidInput(message + " Nothing was changed.", field="website") from None
 
 
 def _place_note(request: Request, centre: Centre) -> str:
