@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -51,3 +52,87 @@ async def history(
     if centre_id is not None:
         query = query.where(Event.centre_id == centre_id)
     return list(await session.scalars(query))
+
+
+# Who may read what in the audit trail: the one place this is decided, for every view and
+# export of it. A field not named here is readable by anyone who may see the event at all.
+ADVISER_FIELDS = frozenset({"adviser_notes", "intake_phone"})  # advisers and administrators
+ADMIN_FIELDS = frozenset({"latitude", "longitude"})  # administrators only
+CENTRE_FIELDS = frozenset({"note"})  # a hold's note: that centre's staff, advisers, admins
+SECRET_FIELDS = frozenset({"password_hash", "secret_hash"})  # nobody
+HIDDEN = "(hidden)"
+
+
+@dataclass(frozen=True, slots=True)
+class ShownEvent:
+    """An event as one reader may see it: `before` and `after` with hidden fields masked."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    centre_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def may_see(event: Event, role: str, centre_id: str | None) -> bool:
+    """Whether a reader with `role` (of centre `centre_id`, for staff) may see the event."""
+    if role in ("admin", "adviser"):
+        return True
+    return role == "staff" and centre_id is not None and event.centre_id == centre_id
+
+
+def hidden_fields(role: str, centre_id: str | None, event_centre: str | None) -> frozenset[str]:
+    """The snapshot fields a reader with `role` (of centre `centre_id`) may not read."""
+    hidden = set(SECRET_FIELDS)
+    if role != "admin":
+        hidden |= ADMIN_FIELDS
+    if role not in ("admin", "adviser"):
+        hidden |= ADVISER_FIELDS
+        if centre_id is None or event_centre != centre_id:
+            hidden |= CENTRE_FIELDS
+    return frozenset(hidden)
+
+
+def redact(snapshot: Any, hidden: frozenset[str]) -> Any:
+    """`snapshot` with the value of every `hidden` key, at any depth, replaced by HIDDEN."""
+    if isinstance(snapshot, dict):
+        return {
+            key: HIDDEN if key in hidden else redact(value, hidden)
+            for key, value in snapshot.items()
+        }
+    if isinstance(snapshot, list):
+        return [redact(item, hidden) for item in snapshot]
+    return snapshot
+
+
+def shown(events: list[Event], role: str, centre_id: str | None) -> list[ShownEvent]:
+    """The events a reader may see, each with only the fields that reader may read.
+
+    `role` is "staff", "adviser" or "admin"; `centre_id` is a staff member's own centre.
+    Staff see only their own centre's events, never advisers' notes, the intake phone or
+    coordinates; advisers see everything but coordinates; administrators see everything
+    except password and token hashes, which nobody does.
+    """
+    visible = []
+    for event in events:
+        if not may_see(event, role, centre_id):
+            continue
+        hidden = hidden_fields(role, centre_id, event.centre_id)
+        visible.append(
+            ShownEvent(
+                id=event.id,
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                entity=event.entity,
+                entity_id=event.entity_id,
+                centre_id=event.centre_id,
+                before=redact(event.before, hidden),
+                after=redact(event.after, hidden),
+            )
+        )
+    return visible

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity import registry
+from capacity import location, registry
 from capacity.errors import InvalidInput
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, ServedMunicipality, Unit, utcnow
@@ -41,11 +41,12 @@ def build_centre(facts: dict[str, Any], gazetteer: Gazetteer, now: datetime) -> 
     """A Centre from the demo file's facts plus synthetic units; raises InvalidInput."""
     if facts.get("phone") and not (facts.get("phone_source") and facts.get("phone_published")):
         raise InvalidInput(f"{facts['id']}: a phone needs its phone_source and phone_published")
-    host = gazetteer.municipality(facts["host_municipality"], facts["country"])
-    if host is None:
-        raise InvalidInput(
-            f"{facts['id']}: unknown host municipality {facts['host_municipality']!r}"
+    try:
+        latitude, longitude = location.public_point(
+            gazetteer, facts["country"], facts["host_municipality"]
         )
+    except InvalidInput as error:
+        raise InvalidInput(f"{facts['id']}: {error.message}") from error
     rng = random.Random(facts["id"])  # noqa: S311 - synthetic demo numbers, not security
     centre = Centre(
         id=facts["id"],
@@ -61,8 +62,8 @@ def build_centre(facts: dict[str, Any], gazetteer: Gazetteer, now: datetime) -> 
         website=facts.get("website"),
         languages=_languages(rng, facts["region"]),
         interpreter=True,
-        latitude=round(host.latitude, 2),
-        longitude=round(host.longitude, 2),
+        latitude=latitude,
+        longitude=longitude,
         is_demo=True,
         version=1,
         created_at=now,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from capacity import audit, registry
+from capacity import audit, location, registry
 from capacity.errors import InvalidInput
 from capacity.exchange_csv import (
     COLUMNS,
@@ -30,6 +30,7 @@ from capacity.exchange_csv import (
     parse_centres_csv,
 )
 from capacity.exchange_hsds import export_hsds
+from capacity.geocoder import Gazetteer
 from capacity.models import UNIT_KINDS, Centre, ServedMunicipality, Unit, utcnow
 
 __all__ = [
@@ -50,6 +51,8 @@ class ImportReport:
     updated: int
     unchanged: int
     changed_ids: tuple[str, ...] = ()
+    # Rows whose coordinates were replaced by their host municipality's public point.
+    snapped_ids: tuple[str, ...] = ()
 
 
 async def export_centres_csv(session: AsyncSession) -> str:
@@ -62,17 +65,25 @@ async def export_centres_csv(session: AsyncSession) -> str:
     return out.getvalue()
 
 
-async def import_centres_csv(session: AsyncSession, text: str | bytes, actor: str) -> ImportReport:
+async def import_centres_csv(
+    session: AsyncSession, text: str | bytes, actor: str, gazetteer: Gazetteer
+) -> ImportReport:
     """Create and update centres from CSV `text` (as export_centres_csv writes it).
 
     Every row is checked before anything is written: if any cell is wrong, InvalidInput is
     raised with `detail["errors"]`, a list of RowError(line, column, message), and nothing
     changes. A missing optional column leaves that field as it is. Changes go through
     registry.add_centre and update_centre, so each is audited. The caller commits.
+
+    The latitude and longitude given are never stored: each centre gets its host
+    municipality's public point (location.public_point), and the report lists the rows
+    whose coordinates differed in `snapped_ids`. A host municipality the gazetteer does not
+    know is an error of that row.
     """
     rows = parse_centres_csv(text)
     existing = await _load(session, [row.id for row in rows])
     errors = [error for row in rows for error in _check_units(row, existing.get(row.id))]
+    snapped = [row.id for row in rows if _snap(row, gazetteer, errors)]
     if errors:
         raise invalid(errors)
     created = updated = unchanged = 0
@@ -88,7 +99,25 @@ async def import_centres_csv(session: AsyncSession, text: str | bytes, actor: st
             unchanged += 1
             continue
         changed.append(row.id)
-    return ImportReport(created, updated, unchanged, tuple(changed))
+    return ImportReport(created, updated, unchanged, tuple(changed), tuple(snapped))
+
+
+def _snap(row: CentreRow, gazetteer: Gazetteer, errors: list[RowError]) -> bool:
+    """Put the host municipality's public point in `row`; True when the file said otherwise."""
+    try:
+        point = location.public_point(
+            gazetteer, row.fields["country"], row.fields["host_municipality"]
+        )
+    except InvalidInput:
+        message = (
+            "is not a municipality number Havn knows; a centre's location is its host "
+            "municipality's point, so use a current municipality number"
+        )
+        errors.append(RowError(row.line, "host_municipality", message))
+        return False
+    given = (row.fields["latitude"], row.fields["longitude"])
+    row.fields["latitude"], row.fields["longitude"] = point
+    return given != point
 
 
 def _check_units(row: CentreRow, centre: Centre | None) -> list[RowError]:
@@ -169,7 +198,8 @@ async def update_centre(
     (registry.get_centre). `changes` holds already validated values: centre fields by name,
     "serves" (municipality codes) and "units" ({kind: {field: value}}; a new kind adds a unit).
     Returns False, writing nothing, when nothing differs. Raises InvalidInput for an unknown
-    key, or a size below the free places reported now (as registry.update_unit does).
+    key, a size below the free places reported now (as registry.update_unit does), or a
+    point finer than the public one (location.require_public).
     """
     unknown = set(changes) - EDITABLE - {"serves", "units"}
     unit_changes: dict[str, dict[str, Any]] = changes.get("units") or {}
@@ -178,6 +208,10 @@ async def update_centre(
     if unknown:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}", field=min(unknown))
     fields = {k: v for k, v in changes.items() if k in EDITABLE and getattr(centre, k) != v}
+    if "latitude" in fields or "longitude" in fields:
+        location.require_public(
+            fields.get("latitude", centre.latitude), fields.get("longitude", centre.longitude)
+        )
     current = {m.municipality_code: m for m in centre.municipalities}
     serves = set(changes.get("serves", current))
     units = {unit.kind: unit for unit in centre.units}

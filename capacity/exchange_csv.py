@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from capacity import website
 from capacity.errors import InvalidInput
 from capacity.models import CENTRE_STATUSES, UNIT_KINDS, Centre
 
@@ -69,7 +70,6 @@ MUNICIPALITY = re.compile(r"[0-9A-Za-z-]{1,16}")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 PHONE = re.compile(r"\+?[0-9][0-9 ().-]*")
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-WEBSITE = re.compile(r"(?:https?://)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[:/?#]\S*)?", re.IGNORECASE)
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAKS = re.compile(r"[\t\n\r]")
@@ -87,6 +87,10 @@ def _text(limit: int, pattern: re.Pattern[str] | None = None, what: str = "") ->
         return value
 
     return parse
+
+
+def _website(cell: str) -> str:
+    return website.parse(_text(website.MAX_LENGTH)(cell))
 
 
 def _paragraph(cell: str) -> str:
@@ -171,7 +175,7 @@ CENTRE_PARSERS: dict[str, tuple[Parser, Callable[[], Any] | None]] = {
     "status_reason": (_paragraph, lambda: None),
     "phone": (_text(40, PHONE, "a phone number"), lambda: None),
     "email": (_text(200, EMAIL, "an e-mail address"), lambda: None),
-    "website": (_text(300, WEBSITE, "a web address (http:// or https://)"), lambda: None),
+    "website": (_website, lambda: None),
     "languages": (_codes(LANGUAGE, "a language code such as nb or en", 100), list),
     "interpreter": (_flag, REQUIRED),
     "latitude": (_coordinate(90), REQUIRED),

@@ -16,7 +16,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity import registry
+from capacity import registry, website
 from capacity.models import Centre, Unit, utcnow
 
 HSDS_VERSION = "3.1"
@@ -252,10 +252,8 @@ def _phone(centre: Centre, **link: str) -> dict[str, Any]:
     }
 
 
-def _url(website: str | None) -> str | None:
-    if website is None or "://" in website:
-        return website
-    return f"https://{website}"
+def _url(value: str | None) -> str | None:
+    return website.link(value)
 
 
 def _language_name(code: str) -> str | None:

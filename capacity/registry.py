@@ -11,7 +11,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from capacity import audit
+from capacity import audit, location
 from capacity.errors import Conflict, InvalidInput, NotFound
 from capacity.gazetteer import Place
 from capacity.models import Availability, Centre, Hold, Unit, utcnow
@@ -93,8 +93,9 @@ def centre_facts(centre: Centre) -> CentreFacts:
         region=centre.region,
         host_municipality=centre.host_municipality,
         status=centre.status,
-        latitude=centre.latitude,
-        longitude=centre.longitude,
+        # Rounded again, so no distance, filter or ordering can ever see a finer point.
+        latitude=round(centre.latitude, location.PUBLIC_DECIMALS),
+        longitude=round(centre.longitude, location.PUBLIC_DECIMALS),
         languages=tuple(centre.languages),
         interpreter=centre.interpreter,
         serves=tuple(m.municipality_code for m in centre.municipalities),
@@ -156,7 +157,12 @@ def availability_record(numbers: Availability) -> dict[str, Any]:
 
 
 async def add_centre(session: AsyncSession, centre: Centre, actor: str) -> Centre:
-    """Add a new centre (with its units and municipalities) and audit it; raises Conflict."""
+    """Add a new centre (with its units and municipalities) and audit it.
+
+    The centre's point must already be its public one (location.public_point): raises
+    InvalidInput for a finer point, Conflict when the id is taken.
+    """
+    location.require_public(centre.latitude, centre.longitude)
     if await session.get(Centre, centre.id) is not None:
         raise Conflict(f"Centre {centre.id!r} exists already")
     session.add(centre)

@@ -112,7 +112,7 @@ def make_centre(
     serves: tuple[str, ...] = (),
     **fields: object,
 ) -> Centre:
-    """A centre at `host`'s municipality point with a women's and a men's unit."""
+    """A centre at `host`'s public point with a women's and a men's unit."""
     place = gazetteer.municipality(host)
     assert place is not None, host
     now = utcnow()
@@ -125,8 +125,9 @@ def make_centre(
         status="open",
         languages=["nb", "en"],
         interpreter=True,
-        latitude=place.latitude,
-        longitude=place.longitude,
+        # The registry stores only the public point: the municipality's, rounded.
+        latitude=round(place.latitude, 2),
+        longitude=round(place.longitude, 2),
         is_demo=False,
         version=1,
         created_at=now,

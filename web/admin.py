@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from capacity import accounts, audit, exchange, registry
+from capacity import accounts, audit, exchange, location, registry, website
 from capacity.errors import Conflict, HavnError, InvalidInput, NotFound
 from capacity.exchange_hsds import export_hsds
 from capacity.models import ApiToken, Centre, ServedMunicipality, Unit, User, utcnow
@@ -45,6 +45,8 @@ async def overview(
         "problem": None,
         "message": None,
         "new_token": None,
+        "edited": None,
+        "places": {c.id: _place_note(request, c) for c in centres},
         **(extra or {}),
     }
     return pages(request).render(request, "admin.html", context, status_code=status, private=True)
@@ -59,7 +61,17 @@ async def _guarded(request: Request, action: Any, upload: bool = False) -> Respo
     try:
         extra = await action(request, user, data)
     except (InvalidInput, Conflict, NotFound) as exc:
-        return await overview(request, {"problem": exc.message}, status=exc.status)
+        edited = None
+        if "centre_id" in request.path_params:
+            # The form comes back as it was typed, with the message by the wrong field.
+            edited = {
+                "centre": request.path_params["centre_id"],
+                "field": exc.detail.get("field"),
+                "message": exc.message,
+                "values": {k: v for k, v in data.items() if isinstance(v, str) and k != "csrf"},
+            }
+        extra = {"problem": exc.message, "edited": edited}
+        return await overview(request, extra, status=exc.status)
     if extra is None:
         return RedirectResponse("/admin", status_code=303)
     return await overview(request, extra)
@@ -74,6 +86,35 @@ def _text(data: FormData, name: str, limit: int = 200) -> str:
     return value.strip()
 
 
+def _website(data: FormData) -> str | None:
+    text = _text(data, "website", website.MAX_LENGTH + 50)
+    if not text:
+        return None
+    try:
+        return website.parse(text)
+    except ValueError as exc:
+        message = f"The website {exc}: write an address like https://krisesenter.no."
+        raise InvalidInput(message + " Nothing was changed.", field="website") from None
+
+
+def _place_note(request: Request, centre: Centre) -> str:
+    """What the admin is told about a centre's location, by its edit form."""
+    place = services(request).gazetteer.municipality(centre.host_municipality, centre.country)
+    where = place.municipality if place else centre.host_municipality
+    return (
+        f"Location shown and used for distances: the point of {where} "
+        f"({centre.latitude:.2f}, {centre.longitude:.2f}). No address or finer point is stored."
+    )
+
+
+def _snapped(name: str, municipality: str, point: tuple[float, float]) -> str:
+    return (
+        f"{name}'s location is now the point of {municipality} ({point[0]:.2f}, "
+        f"{point[1]:.2f}): Havn stores no address or finer point, so that no search can "
+        "reveal where a centre is."
+    )
+
+
 def _codes(request: Request, text: str) -> list[str]:
     gazetteer = services(request).gazetteer
     codes = [code for code in re.split(r"[\s,;]+", text) if code]
@@ -83,7 +124,7 @@ def _codes(request: Request, text: str) -> list[str]:
     return sorted(set(codes))
 
 
-async def create_centre(request: Request, user: User, data: FormData) -> None:
+async def create_centre(request: Request, user: User, data: FormData) -> dict[str, Any]:
     centre_id = _text(data, "id", 64).lower()
     if not SLUG.match(centre_id):
         raise InvalidInput("The id is lowercase letters, digits and dashes", field="id")
@@ -91,6 +132,7 @@ async def create_centre(request: Request, user: User, data: FormData) -> None:
     place = services(request).gazetteer.municipality(host)
     if place is None:
         raise InvalidInput(f"Unknown municipality number {host!r}", field="host_municipality")
+    latitude, longitude = location.public_point(services(request).gazetteer, "NO", host)
     name = _text(data, "name")
     if not name:
         raise InvalidInput("Give the centre's name", field="name")
@@ -104,8 +146,8 @@ async def create_centre(request: Request, user: User, data: FormData) -> None:
         status="open",
         languages=["nb"],
         interpreter=True,
-        latitude=round(place.latitude, 2),
-        longitude=round(place.longitude, 2),
+        latitude=latitude,
+        longitude=longitude,
         phone=_text(data, "phone", 40) or None,
         email=_text(data, "email") or None,
         is_demo=False,
@@ -122,20 +164,36 @@ async def create_centre(request: Request, user: User, data: FormData) -> None:
         await registry.add_centre(session, centre, actor=user.username)
         await session.commit()
     await services(request).announce()
+    return {
+        "message": f"Centre {centre_id} created. "
+        + _snapped(name, place.municipality, (latitude, longitude))
+    }
 
 
-async def edit_centre(request: Request, user: User, data: FormData) -> None:
+async def edit_centre(request: Request, user: User, data: FormData) -> dict[str, Any] | None:
     centre_id = request.path_params["centre_id"]
+    gazetteer = services(request).gazetteer
     async with services(request).session() as session:
         centre = await registry.get_centre(session, centre_id)
+        host = _text(data, "host_municipality", 16) or centre.host_municipality
+        point = location.public_point(gazetteer, centre.country, host)
+        place = gazetteer.municipality(host, centre.country)
+        assert place is not None  # public_point found it
         changes: dict[str, Any] = {
             "name": _text(data, "name") or centre.name,
             "phone": _text(data, "phone", 40) or None,
             "email": _text(data, "email") or None,
-            "website": _text(data, "website", 300) or None,
+            "website": _website(data),
+            "host_municipality": host,
+            "latitude": point[0],
+            "longitude": point[1],
             "serves": _codes(request, _text(data, "serves", 4000)),
             "units": {},
         }
+        if host != centre.host_municipality:
+            changes["region"] = place.county
+        moved = (centre.latitude, centre.longitude) != point
+        name = changes["name"]
         for kind in ("women", "men"):
             sizes = {}
             for name in ("beds", "rooms", "family_rooms", "accessible_rooms"):
@@ -164,6 +222,7 @@ async def edit_centre(request: Request, user: User, data: FormData) -> None:
             )
         await session.commit()
     await services(request).announce()
+    return {"message": "Saved. " + _snapped(name, place.municipality, point)} if moved else None
 
 
 async def create_user(request: Request, user: User, data: FormData) -> dict[str, Any]:
@@ -219,23 +278,35 @@ async def revoke_token(request: Request, user: User, data: FormData) -> None:
 async def import_csv(request: Request, user: User, data: FormData) -> dict[str, Any]:
     upload = data.get("file")
     if isinstance(upload, UploadFile):
-        raw: str | bytes = await upload.read(MAX_IMPORT + 1)
+        try:
+            raw: str | bytes = await upload.read(MAX_IMPORT + 1)
+        finally:
+            await upload.close()
     else:
         raw = str(data.get("text", ""))
     if len(raw) > MAX_IMPORT:
         raise InvalidInput("The file is larger than 5 MB", field="file")
     async with services(request).session() as session:
         try:
-            report = await exchange.import_centres_csv(session, raw, actor=user.username)
+            report = await exchange.import_centres_csv(
+                session, raw, actor=user.username, gazetteer=services(request).gazetteer
+            )
         except HavnError:
             await session.rollback()
             raise
         await session.commit()
     await services(request).announce()
-    return {
-        "message": f"Imported: {report.created} created, {report.updated} updated, "
+    message = (
+        f"Imported: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged."
-    }
+    )
+    if report.snapped_ids:
+        message += (
+            f" The latitude and longitude given for {', '.join(report.snapped_ids)} were not "
+            "stored: each centre's location is its host municipality's point, and Havn "
+            "stores no address or finer point, so that no search can reveal where a centre is."
+        )
+    return {"message": message}
 
 
 def action(handler: Any, upload: bool = False) -> Any:

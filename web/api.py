@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from capacity import location, website
 from capacity.errors import InvalidInput, NotFound
 from capacity.geocoder import Gazetteer, Place
 from capacity.helplines import helplines
@@ -29,7 +30,7 @@ from web import admin, api_holds, api_write
 from web.params import parse_search, text
 from web.services import Services
 
-PUBLIC_DECIMALS = 2  # ~1 km: never an exact location
+PUBLIC_DECIMALS = location.PUBLIC_DECIMALS  # ~1 km: never an exact location
 
 
 def services(request: Request) -> Services:
@@ -173,7 +174,7 @@ def centre_summary(centre: CentreFacts, gazetteer: Gazetteer) -> dict[str, Any]:
         "operator_type": centre.operator_type,
         "phone": centre.phone,
         "email": centre.email,
-        "website": centre.website,
+        "website": website.link(centre.website),
         "languages": list(centre.languages),
         "interpreter": centre.interpreter,
         "location": {

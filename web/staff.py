@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,6 +25,7 @@ from web.wording import N_
 COUNTERS = ("free_beds", "free_family_rooms", "free_accessible_rooms")
 CONFLICT = N_("Someone else changed these numbers just now. Here are the current numbers.")
 SAVED = N_("Saved.")
+CENTRE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 
 
 def pages(request: Request) -> Pages:
@@ -229,15 +232,18 @@ async def set_accepts(request: Request) -> Response:
 
 
 async def history(request: Request) -> Response:
+    """The audit trail (one centre's for staff), each field only if the reader may see it."""
     user = await current_user(request, "staff", "admin")
-    centre_id = (
-        await staff_centre(request, user)
-        if user.role == "staff"
-        else (request.query_params.get("centre") or None)
-    )
     async with services(request).session() as session:
-        events = await audit.history(session, centre_id, limit=500)
+        if user.role == "staff":
+            centre_id: str | None = await staff_centre(request, user)
+        else:
+            centre_id = await _chosen_centre(session, request.query_params.get("centre"))
+        events = audit.shown(
+            await audit.history(session, centre_id, limit=500), user.role, user.centre_id
+        )
     if request.url.path.endswith(".csv"):
+        # The name comes from the validated id only: nothing raw reaches a header.
         return csv_response(events, f"havn-history-{centre_id or 'all'}.csv")
     return pages(request).render(
         request,
@@ -245,6 +251,19 @@ async def history(request: Request) -> Response:
         {"user": user, "events": events, "centre_id": centre_id, "csrf": csrf_token(request)},
         private=True,
     )
+
+
+async def _chosen_centre(session: AsyncSession, wanted: str | None) -> str | None:
+    """The centre an administrator asked for (None: all); InvalidInput or NotFound."""
+    if not wanted:
+        return None
+    if not CENTRE_ID.fullmatch(wanted):
+        raise InvalidInput(
+            "centre is a centre id: lowercase letters, digits and dashes", field="centre"
+        )
+    if await session.get(Centre, wanted) is None:
+        raise NotFound(f"No centre {wanted!r}")
+    return wanted
 
 
 def csv_response(events: list[Any], filename: str) -> Response:

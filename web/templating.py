@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from capacity import website
 from capacity.helplines import helplines
 from capacity.models import utcnow
 from capacity.party import Need
@@ -39,6 +40,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["languages"] = LANGUAGES
+    env.filters["web_link"] = website.link
     return env
 
 
