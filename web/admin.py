@@ -6,13 +6,14 @@ import re
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from capacity import accounts, audit, exchange, location, registry, website
-from capacity.errors import Conflict, HavnError, InvalidInput, NotFound
+from capacity import accounts, audit, exchange, location, registry, signin, website
+from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFound
 from capacity.exchange_hsds import export_hsds
 from capacity.models import ApiToken, Centre, ServedMunicipality, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form, services
@@ -60,7 +61,7 @@ async def _guarded(request: Request, action: Any, upload: bool = False) -> Respo
     )
     try:
         extra = await action(request, user, data)
-    except (InvalidInput, Conflict, NotFound) as exc:
+    except (InvalidInput, Conflict, NotFound, Forbidden) as exc:
         edited = None
         if "centre_id" in request.path_params:
             # The form comes back as it was typed, with the message by the wrong field.
@@ -250,8 +251,39 @@ async def reset_password(request: Request, user: User, data: FormData) -> dict[s
         await accounts.set_password(
             session, target, str(data.get("password", "")), actor=user.username, must_change=True
         )
+        await signin.end_sessions(session, target, actor=user.username, reason="password_reset")
         await session.commit()
         return {"message": f"New temporary password set for {target.username}."}
+
+
+async def _target(session: AsyncSession, request: Request) -> User:
+    target = await session.get(User, int(request.path_params["user_id"]))
+    if target is None:
+        raise NotFound("No such user")
+    return target
+
+
+async def set_active(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    """Deactivate (ending every session at once) or reactivate a user."""
+    active = _text(data, "active", 5) == "true"
+    async with services(request).session() as session:
+        target = await _target(session, request)
+        await accounts.set_active(session, target, active, actor=user.username)
+        if not active:
+            await signin.end_sessions(session, target, actor=user.username, reason="deactivated")
+        await session.commit()
+        state = "reactivated" if active else "deactivated"
+        return {"message": f"User {target.username} {state}."}
+
+
+async def reset_two_factor(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    """Switch a user's two-factor sign-in off (a lost phone); their sessions end."""
+    async with services(request).session() as session:
+        target = await _target(session, request)
+        await signin.reset_two_factor(session, target, actor=user.username)
+        await signin.end_sessions(session, target, actor=user.username, reason="two_factor_reset")
+        await session.commit()
+        return {"message": f"Two-factor sign-in switched off for {target.username}."}
 
 
 async def create_token(request: Request, user: User, data: FormData) -> dict[str, Any]:
@@ -350,6 +382,8 @@ routes = [
     Route("/admin/centres/{centre_id}", action(edit_centre), methods=["POST"]),
     Route("/admin/users", action(create_user), methods=["POST"]),
     Route("/admin/users/{user_id:int}/password", action(reset_password), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/active", action(set_active), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/two-factor", action(reset_two_factor), methods=["POST"]),
     Route("/admin/tokens", action(create_token), methods=["POST"]),
     Route("/admin/tokens/{token_id}/revoke", action(revoke_token), methods=["POST"]),
     Route("/admin/import", action(import_csv, upload=True), methods=["POST"]),
