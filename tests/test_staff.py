@@ -337,7 +337,7 @@ async def test_revoked_and_expired_tokens_are_refused(
             422,
         ),
         ("free_beds=1", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
-        ("x" * 20_000, {"Content-Type": "application/json"}, 422),
+        ("x" * 20_000, {"Content-Type": "application/json"}, 413),
     ],
 )
 async def test_hostile_api_bodies_are_refused_and_lose_nothing(
