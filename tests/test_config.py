@@ -35,6 +35,8 @@ def test_the_sqlite_file_follows_the_data_dir() -> None:
         {"HAVN_STALE_AFTER_HOURS": "nan"},
         {"HAVN_LOG_LEVEL": "loud"},
         {"HAVN_DATABSE_URL": "sqlite:///typo.sqlite3"},
+        {"HAVN_OPERATOR_TOKEN": "too short"},
+        {"HAVN_OPERATOR_TOKEN": "x" * 31 + " y"},
     ],
 )
 def test_bad_settings_fail_loudly_naming_the_variable(env: dict[str, str]) -> None:

@@ -52,6 +52,11 @@ SETTINGS = (
     Setting("HAVN_PORT", "8000", "Port `havn serve` listens on"),
     Setting("HAVN_WORKERS", "1", "Worker processes for `havn serve`"),
     Setting("HAVN_LOG_LEVEL", "info", "debug, info, warning or error"),
+    Setting(
+        "HAVN_OPERATOR_TOKEN",
+        "",
+        "Bearer token for /readyz and /metrics (unset: only direct requests from this machine)",
+    ),
 )
 
 
@@ -70,6 +75,7 @@ class Settings:
     feed_poll_seconds: float = 2.0
     bot_url: str = "http://127.0.0.1:5005"
     chat_hours: float = 24.0
+    operator_token: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +104,7 @@ class Settings:
             feed_poll_seconds=_number(env, "HAVN_FEED_POLL_SECONDS", 2.0, 0.05, 60),
             bot_url=_url(env.get("HAVN_BOT_URL", "http://127.0.0.1:5005")),
             chat_hours=_number(env, "HAVN_CHAT_HOURS", 24, 0.01, 24 * 30),
+            operator_token=_token(env.get("HAVN_OPERATOR_TOKEN")),
         )
 
     @property
@@ -128,6 +135,16 @@ def _secret(value: str | None) -> str | None:
         return None
     if len(value) < 32:
         raise SettingsError("HAVN_SECRET_KEY must have at least 32 characters")
+    return value
+
+
+def _token(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) < 32 or not value.isascii() or not value.isprintable() or " " in value:
+        raise SettingsError(
+            "HAVN_OPERATOR_TOKEN must have at least 32 printable ASCII characters and no spaces"
+        )
     return value
 
 
