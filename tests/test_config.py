@@ -39,6 +39,8 @@ def test_the_sqlite_file_follows_the_data_dir() -> None:
         {"HAVN_TRUSTED_PROXIES": "*"},
         {"HAVN_HTTPS": "maybe"},
         {"HAVN_TWO_FACTOR_ROLES": "staff,root"},
+        {"HAVN_OPERATOR_TOKEN": "too short"},
+        {"HAVN_OPERATOR_TOKEN": "x" * 31 + " y"},
     ],
 )
 def test_bad_settings_fail_loudly_naming_the_variable(env: dict[str, str]) -> None:

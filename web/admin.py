@@ -17,6 +17,7 @@ from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFou
 from capacity.exchange_hsds import export_hsds
 from capacity.models import ApiToken, Centre, ServedMunicipality, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form, services
+from web.params import known_id, whole
 from web.templating import Pages
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -200,9 +201,7 @@ async def edit_centre(request: Request, user: User, data: FormData) -> dict[str,
             for name in ("beds", "rooms", "family_rooms", "accessible_rooms"):
                 raw = _text(data, f"{kind}_{name}", 4)
                 if raw:
-                    if not raw.isdigit():
-                        raise InvalidInput(f"{kind} {name} must be a whole number", field=name)
-                    sizes[name] = int(raw)
+                    sizes[name] = whole(raw, name, message=f"{kind} {name} must be a whole number")
             if sizes:
                 changes["units"][kind] = sizes
         await exchange.update_centre(session, centre, changes, actor=user.username)
@@ -245,7 +244,7 @@ async def create_user(request: Request, user: User, data: FormData) -> dict[str,
 
 async def reset_password(request: Request, user: User, data: FormData) -> dict[str, Any]:
     async with services(request).session() as session:
-        target = await session.get(User, int(request.path_params["user_id"]))
+        target = await session.get(User, known_id(request.path_params["user_id"], "user"))
         if target is None:
             raise NotFound("No such user")
         await accounts.set_password(

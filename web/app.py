@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from capacity.db import create_engine, session_factory
+from capacity.db import create_engine, private_folder, session_factory
 from capacity.geocoder import Gazetteer
 from web import admin, api, auth, chat, console, events, ops, pages, staff, twofactor
 from web.auth import SESSION_COOKIE, SESSION_HOURS
@@ -77,9 +77,10 @@ def secret_key(settings: Settings) -> str:
         return settings.secret_key
     path = settings.data_dir / "secret_key"
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    path.chmod(0o600)  # also a key written before keys were kept private
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if config.uses_sqlite:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(config.data_dir)
         engine = create_engine(config.database_url)
         services = Services(
             settings=config,

@@ -28,6 +28,7 @@ from capacity import accounts, signin
 from capacity.accounts import Principal
 from capacity.errors import Forbidden, HavnError, InvalidInput, Unauthorized
 from capacity.models import User
+from web.params import whole
 from web.ratelimit import key_for
 from web.services import Services
 from web.templating import Pages
@@ -79,8 +80,8 @@ async def form(
 ) -> FormData:
     """The posted form after checking its CSRF token; raises Forbidden or InvalidInput."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > max_bytes):
-        raise InvalidInput("The form is too large", field="form")
+    if length is not None:
+        whole(length, "form", high=max_bytes, message="The form is too large")
     try:
         data = await request.form(max_files=max_files, max_fields=200, max_part_size=max_bytes)
     except Exception as exc:  # multipart parser errors come in many classes

@@ -71,6 +71,11 @@ SETTINGS = (
         "admin",
         "Roles that must sign in with an authenticator code (admin always must)",
     ),
+    Setting(
+        "HAVN_OPERATOR_TOKEN",
+        "",
+        "Bearer token for /readyz and /metrics (unset: only direct requests from this machine)",
+    ),
 )
 
 
@@ -93,6 +98,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     https: bool = False
     two_factor_roles: frozenset[str] = frozenset({"admin"})
+    operator_token: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +131,7 @@ class Settings:
             trusted_proxies=_proxies(env.get("HAVN_TRUSTED_PROXIES", "")),
             https=_flag(env, "HAVN_HTTPS"),
             two_factor_roles=_roles(env.get("HAVN_TWO_FACTOR_ROLES", "admin")),
+            operator_token=_token(env.get("HAVN_OPERATOR_TOKEN")),
         )
 
     @property
@@ -185,6 +192,16 @@ def _secret(value: str | None) -> str | None:
         return None
     if len(value) < 32:
         raise SettingsError("HAVN_SECRET_KEY must have at least 32 characters")
+    return value
+
+
+def _token(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) < 32 or not value.isascii() or not value.isprintable() or " " in value:
+        raise SettingsError(
+            "HAVN_OPERATOR_TOKEN must have at least 32 printable ASCII characters and no spaces"
+        )
     return value
 
 
