@@ -166,6 +166,31 @@ async def set_password(
     )
 
 
+async def set_active(session: AsyncSession, user: User, active: bool, *, actor: str) -> bool:
+    """Deactivate or reactivate `user` (audited); returns whether anything changed.
+
+    The caller ends a deactivated user's sessions (capacity.signin.end_sessions).
+    Raises Forbidden when an administrator would deactivate themselves.
+    """
+    if not active and user.username == actor:
+        raise Forbidden("You cannot deactivate your own account")
+    if user.active == active:
+        return False
+    before = _user_record(user)
+    user.active = active
+    audit.record(
+        session,
+        actor=actor,
+        action="user.reactivated" if active else "user.deactivated",
+        entity="user",
+        entity_id=str(user.id),
+        centre_id=user.centre_id,
+        before=before,
+        after=_user_record(user),
+    )
+    return True
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

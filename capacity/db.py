@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -44,10 +47,31 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30})
+        if target.database and target.database != ":memory:" and "uri" not in target.query:
+            private_sqlite_file(Path(target.database))
     engine = create_async_engine(target, pool_pre_ping=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def private_folder(path: Path) -> None:
+    """Create `path` readable by this user only (0700); a folder that exists keeps its mode."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Make the SQLite file at `path` (created empty when missing) and its -wal and -shm files
+    readable and writable by this user only (0600). SQLite creates -wal and -shm with the
+    database file's mode, so they stay private when it does."""
+    if not path.parent.exists():
+        private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):  # another worker made it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        # Tighten files made before this rule; a file of another account is left alone.
+        if file.exists() and (stat := file.stat()).st_mode & 0o077 and stat.st_uid == os.getuid():
+            file.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -268,6 +268,36 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     password_changed_at: Mapped[datetime]
+    # Consecutive failed sign-ins (password or code) and when the last one was: the
+    # per-account slow-down lives here, shared by every worker and impossible to flush.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_login_at: Mapped[datetime | None]
+    # TOTP (RFC 6238): the base32 secret, set at enrolment and in use once confirmed;
+    # the last time step accepted, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LoginSession(Base):
+    """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored here,
+    so logging out, a password change or deactivation ends a session for good."""
+
+    __tablename__ = "login_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
 class ApiToken(Base):

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from capacity import migrate
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
-from capacity.models import Centre, ServedMunicipality, Unit, utcnow
+from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
 
 # One database per test run (pid suffix), so parallel runs on one machine never collide.
 _BASE_URL = make_url(
@@ -26,6 +26,8 @@ POSTGRES_URL = _BASE_URL.set(database=f"{_BASE_URL.database}_{os.getpid()}").ren
     hide_password=False
 )
 TABLES = (
+    "login_sessions",
+    "recovery_codes",
     "holds",
     "availability",
     "units",
@@ -146,6 +148,15 @@ def make_centre(
 
 
 PASSWORD = "correct horse battery staple"
+ADMIN_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the seeded admin's authenticator secret
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now (or `steps_ahead` 30-second steps later)."""
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(utcnow()) + steps_ahead)
 
 
 async def seed_people(session: AsyncSession) -> dict[str, str]:
@@ -167,6 +178,11 @@ async def seed_people(session: AsyncSession) -> dict[str, str]:
             password=PASSWORD,
             actor=username,
         )
+    # Administrators must sign in with two factors: the seeded one has an authenticator.
+    admin = await session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None
+    admin.totp_secret = ADMIN_TOTP
+    admin.totp_confirmed_at = utcnow()
     tokens = {}
     for name, role, centre in (
         ("token-a", "staff", "bodo"),

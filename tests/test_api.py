@@ -392,6 +392,11 @@ def test_unknown_routes_and_methods_answer_with_problems(client: TestClient) -> 
     assert client.get("/api/v1/nothing").status_code == 404
     response = client.post("/api/v1/search")
     assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
+    # RFC 9110: a 405 says which methods are allowed (schemathesis found it missing).
+    for method, path in (("POST", "/api/v1/search"), ("TRACE", "/healthz"), ("PUT", "/safety")):
+        refused = client.request(method, path)
+        allowed = {method.strip() for method in refused.headers["allow"].split(",")}
+        assert refused.status_code == 405 and allowed == {"GET", "HEAD"}, path
 
 
 def test_demo_flag_is_carried_on_each_result(client: TestClient) -> None:

@@ -35,6 +35,12 @@ def test_the_sqlite_file_follows_the_data_dir() -> None:
         {"HAVN_STALE_AFTER_HOURS": "nan"},
         {"HAVN_LOG_LEVEL": "loud"},
         {"HAVN_DATABSE_URL": "sqlite:///typo.sqlite3"},
+        {"HAVN_TRUSTED_PROXIES": "10.0.0.1, loadbalancer"},
+        {"HAVN_TRUSTED_PROXIES": "*"},
+        {"HAVN_HTTPS": "maybe"},
+        {"HAVN_TWO_FACTOR_ROLES": "staff,root"},
+        {"HAVN_OPERATOR_TOKEN": "too short"},
+        {"HAVN_OPERATOR_TOKEN": "x" * 31 + " y"},
     ],
 )
 def test_bad_settings_fail_loudly_naming_the_variable(env: dict[str, str]) -> None:
@@ -45,3 +51,11 @@ def test_bad_settings_fail_loudly_naming_the_variable(env: dict[str, str]) -> No
 def test_every_setting_is_documented_in_the_readme() -> None:
     documented = set(re.findall(r"`(HAVN_[A-Z_]+)`", README.read_text(encoding="utf-8")))
     assert {setting.name for setting in SETTINGS} <= documented
+
+
+def test_administrators_always_need_two_factor_whatever_the_setting() -> None:
+    assert Settings.from_environ({}).two_factor_roles == {"admin"}
+    chosen = Settings.from_environ({"HAVN_TWO_FACTOR_ROLES": "staff, adviser"})
+    assert chosen.two_factor_roles == {"staff", "adviser", "admin"}
+    proxies = Settings.from_environ({"HAVN_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"})
+    assert proxies.trusted_proxies == ("10.0.0.0/8", "192.0.2.1")

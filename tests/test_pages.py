@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from capacity import registry
 from capacity.db import session_factory
@@ -19,6 +21,7 @@ from capacity.models import utcnow
 from tests.conftest import make_centre
 from web.app import create_app
 from web.config import Settings
+from web.i18n import LANGUAGES
 
 SECRET = "Secret adviser note: back door code 4711"
 
@@ -305,3 +308,82 @@ def test_a_postcode_between_two_municipalities_offers_both_and_each_link_finds_o
     chosen = soup(client.get(links[1]["href"])).select_one(".understood")
     assert chosen is not None and "Bjørnafjorden" in chosen.get_text()
     assert "approximate" in chosen["class"]
+
+
+QUICK_EXIT = "https://www.yr.no/"
+URL_ATTRIBUTES = ("href", "action", "src", "hx-get", "hx-post", "sse-connect", "formaction")
+
+
+def off_site(url: str) -> bool:
+    """Whether a browser would leave this site for `url` (the quick exit is meant to)."""
+    if url.startswith("tel:") or url == QUICK_EXIT or url.startswith("#"):
+        return False
+    parts = urlsplit(url)
+    return bool(parts.scheme or parts.netloc) or not url.startswith("/") or url[1:2] in ("/", "\\")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//evil.example/x",
+        "///evil.example/x",
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "/%2F%2Fevil.example",
+        "/%2F/evil.example/x",
+        "//evil.example/%2F..",
+    ],
+)
+def test_links_on_a_404_never_lead_to_another_site(client: TestClient, path: str) -> None:
+    response = client.get("http://testserver" + path, params={"q": "x"})
+    assert response.status_code == 404
+    page = soup(response)
+    languages = [a["href"] for a in page.select(".languages a")]
+    assert len(languages) == len(LANGUAGES) and all("lang=" in href for href in languages)
+    urls = [tag[name] for name in URL_ATTRIBUTES for tag in page.select(f"[{name}]")]
+    assert len(urls) > 9
+    assert [url for url in urls if off_site(url)] == []
+    assert "evil.example" in languages[0]  # the same page, on this site, in another language
+
+
+def raw_get(client: TestClient, path: str) -> tuple[int, str]:
+    """GET with `path` exactly as a server hands it to the app (percent-decoded: a real
+    server gives "/\\evil.example" for "/%5Cevil.example", which the test client does not)."""
+    messages: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("203.0.113.9", 5000),
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+    }
+    assert client.portal is not None
+    client.portal.call(client.app, scope, receive, send)
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return status, body.decode()
+
+
+@pytest.mark.parametrize("path", ["/\\evil.example", "//evil.example/x", "/\\/evil.example"])
+def test_links_on_a_404_stay_on_this_site_for_paths_as_servers_decode_them(
+    client: TestClient, path: str
+) -> None:
+    status, html = raw_get(client, path)
+    assert status == 404
+    page = BeautifulSoup(html, "html.parser")
+    urls = [tag[name] for name in URL_ATTRIBUTES for tag in page.select(f"[{name}]")]
+    assert len(urls) > 9 and [url for url in urls if off_site(url)] == []

@@ -6,16 +6,18 @@ import re
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from capacity import accounts, audit, exchange, location, registry, website
-from capacity.errors import Conflict, HavnError, InvalidInput, NotFound
+from capacity import accounts, audit, exchange, location, registry, signin, website
+from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFound
 from capacity.exchange_hsds import export_hsds
 from capacity.models import ApiToken, Centre, ServedMunicipality, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form, services
+from web.params import known_id, whole
 from web.templating import Pages
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -60,7 +62,7 @@ async def _guarded(request: Request, action: Any, upload: bool = False) -> Respo
     )
     try:
         extra = await action(request, user, data)
-    except (InvalidInput, Conflict, NotFound) as exc:
+    except (InvalidInput, Conflict, NotFound, Forbidden) as exc:
         edited = None
         if "centre_id" in request.path_params:
             # The form comes back as it was typed, with the message by the wrong field.
@@ -199,9 +201,7 @@ async def edit_centre(request: Request, user: User, data: FormData) -> dict[str,
             for name in ("beds", "rooms", "family_rooms", "accessible_rooms"):
                 raw = _text(data, f"{kind}_{name}", 4)
                 if raw:
-                    if not raw.isdigit():
-                        raise InvalidInput(f"{kind} {name} must be a whole number", field=name)
-                    sizes[name] = int(raw)
+                    sizes[name] = whole(raw, name, message=f"{kind} {name} must be a whole number")
             if sizes:
                 changes["units"][kind] = sizes
         await exchange.update_centre(session, centre, changes, actor=user.username)
@@ -244,14 +244,45 @@ async def create_user(request: Request, user: User, data: FormData) -> dict[str,
 
 async def reset_password(request: Request, user: User, data: FormData) -> dict[str, Any]:
     async with services(request).session() as session:
-        target = await session.get(User, int(request.path_params["user_id"]))
+        target = await session.get(User, known_id(request.path_params["user_id"], "user"))
         if target is None:
             raise NotFound("No such user")
         await accounts.set_password(
             session, target, str(data.get("password", "")), actor=user.username, must_change=True
         )
+        await signin.end_sessions(session, target, actor=user.username, reason="password_reset")
         await session.commit()
         return {"message": f"New temporary password set for {target.username}."}
+
+
+async def _target(session: AsyncSession, request: Request) -> User:
+    target = await session.get(User, int(request.path_params["user_id"]))
+    if target is None:
+        raise NotFound("No such user")
+    return target
+
+
+async def set_active(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    """Deactivate (ending every session at once) or reactivate a user."""
+    active = _text(data, "active", 5) == "true"
+    async with services(request).session() as session:
+        target = await _target(session, request)
+        await accounts.set_active(session, target, active, actor=user.username)
+        if not active:
+            await signin.end_sessions(session, target, actor=user.username, reason="deactivated")
+        await session.commit()
+        state = "reactivated" if active else "deactivated"
+        return {"message": f"User {target.username} {state}."}
+
+
+async def reset_two_factor(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    """Switch a user's two-factor sign-in off (a lost phone); their sessions end."""
+    async with services(request).session() as session:
+        target = await _target(session, request)
+        await signin.reset_two_factor(session, target, actor=user.username)
+        await signin.end_sessions(session, target, actor=user.username, reason="two_factor_reset")
+        await session.commit()
+        return {"message": f"Two-factor sign-in switched off for {target.username}."}
 
 
 async def create_token(request: Request, user: User, data: FormData) -> dict[str, Any]:
@@ -350,6 +381,8 @@ routes = [
     Route("/admin/centres/{centre_id}", action(edit_centre), methods=["POST"]),
     Route("/admin/users", action(create_user), methods=["POST"]),
     Route("/admin/users/{user_id:int}/password", action(reset_password), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/active", action(set_active), methods=["POST"]),
+    Route("/admin/users/{user_id:int}/two-factor", action(reset_two_factor), methods=["POST"]),
     Route("/admin/tokens", action(create_token), methods=["POST"]),
     Route("/admin/tokens/{token_id}/revoke", action(revoke_token), methods=["POST"]),
     Route("/admin/import", action(import_csv, upload=True), methods=["POST"]),

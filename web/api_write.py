@@ -15,6 +15,7 @@ from capacity import registry
 from capacity.errors import Conflict, HavnError, InvalidInput, NotFound
 from capacity.models import Availability, Unit
 from web.auth import api_principal
+from web.params import whole
 from web.problems import problem
 from web.services import Services
 
@@ -32,6 +33,11 @@ class UnsupportedMediaType(HavnError):
     code = "unsupported_media_type"
 
 
+class TooLarge(HavnError):
+    status = 413
+    code = "too_large"
+
+
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
@@ -47,9 +53,7 @@ def parse_etag(value: str | None) -> int:
             "Send If-Match with the ETag of the numbers you are changing (GET them first)"
         )
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit() or len(raw) > 9:
-        raise InvalidInput('If-Match must be an ETag from this API, like "3"', field="If-Match")
-    return int(raw)
+    return whole(raw, "If-Match", message='If-Match must be an ETag from this API, like "3"')
 
 
 def body(numbers: Availability | None, unit: Unit) -> dict[str, Any]:
@@ -84,18 +88,38 @@ async def read_availability(request: Request) -> Response:
         )
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read as it arrives; TooLarge as soon as it passes `limit` bytes
+    (or when Content-Length says it will), so a huge body is never held in memory."""
+    too_large = TooLarge(f"The body is larger than {limit} bytes", limit=limit)
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            whole(length, "Content-Length", high=limit)
+        except InvalidInput:
+            raise too_large from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_object(request: Request, allowed: Iterable[str]) -> dict[str, Any]:
     """The request's JSON object, holding only `allowed` fields; raises UnsupportedMediaType
     or InvalidInput (too large, not JSON, not an object, an unknown field)."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise UnsupportedMediaType("Send JSON: Content-Type: application/json")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise InvalidInput("The body is too large", field="body")
+    raw = await read_body(request, MAX_BODY)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("The body is not valid JSON", field="body") from None
+    except RecursionError:  # "[[[[…": the parser gives up on deep nesting
+        raise InvalidInput("The body is nested too deeply", field="body") from None
     if not isinstance(data, dict):
         raise InvalidInput("The body must be a JSON object", field="body")
     unknown = sorted(set(data) - set(allowed))

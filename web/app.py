@@ -16,10 +16,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from capacity.db import create_engine, session_factory
+from capacity.db import create_engine, private_folder, session_factory
 from capacity.geocoder import Gazetteer
-from web import admin, api, auth, chat, console, events, ops, pages, staff
+from web import admin, api, auth, chat, console, events, ops, pages, staff, twofactor
 from web.auth import SESSION_COOKIE, SESSION_HOURS
 from web.chat import Chat, Transcripts
 from web.config import Settings
@@ -43,14 +44,16 @@ SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"permissions-policy", b"geolocation=(self), camera=(), microphone=(), interest-cohort=()"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 STATIC = Path(__file__).parent / "static"
 
 
 class SecurityHeaders:
     """Adds the headers every response carries (pages may set a wider CSP themselves)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS] if https else SECURITY_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,7 +64,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name for name, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                headers += [(k, v) for k, v in self.headers if k not in present]
                 message["headers"] = headers
             await send(message)
 
@@ -74,9 +77,10 @@ def secret_key(settings: Settings) -> str:
         return settings.secret_key
     path = settings.data_dir / "secret_key"
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    path.chmod(0o600)  # also a key written before keys were kept private
     return path.read_text(encoding="utf-8").strip()
 
 
@@ -86,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         if config.uses_sqlite:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(config.data_dir)
         engine = create_engine(config.database_url)
         services = Services(
             settings=config,
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await services.start()
         services.feed.on_change = metrics.updates.inc
         app.state.services = services
+        app.state.secret_key = key
         app.state.pages = Pages()
         app.state.metrics = metrics
         bot_client = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=2.0))
@@ -116,7 +121,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.stop()
 
     config = settings or Settings.from_environ()
+    key = secret_key(config)
     metrics = Metrics()
+    # Only a listed proxy may say who the client is; anyone else's X-Forwarded-For is ignored.
+    proxies = [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))]
     return Starlette(
         routes=[
             *ops.routes,
@@ -126,23 +134,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *pages.routes,
             *auth.routes,
+            *twofactor.routes,
             *staff.routes,
             *console.routes,
             *admin.routes,
             *chat.routes,
         ],
         middleware=[
+            *proxies,
             Middleware(MetricsMiddleware, metrics=metrics),
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, https=config.https),
             Middleware(
                 SessionMiddleware,
-                secret_key=secret_key(config),
+                secret_key=key,
                 session_cookie=SESSION_COOKIE,
                 max_age=SESSION_HOURS * 3600,
                 same_site="strict",
-                https_only=False,
+                https_only=config.https,
             ),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, auth.SetupNeeded: auth.setup_needed},
         lifespan=lifespan,
     )

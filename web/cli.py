@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from capacity import accounts, demo, migrate
-from capacity.db import create_engine, session_factory
+from capacity.db import create_engine, private_folder, session_factory
 from capacity.errors import HavnError
 from capacity.geocoder import Gazetteer
 from web.config import Settings, SettingsError
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.uses_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
     if args.command == "db" and args.action == "upgrade":
         migrate.upgrade(settings.database_url)
         print("database is up to date")

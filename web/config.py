@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from capacity.models import ROLES
 
 
 class SettingsError(ValueError):
@@ -57,6 +60,22 @@ SETTINGS = (
     Setting("HAVN_PORT", "8000", "Port `havn serve` listens on"),
     Setting("HAVN_WORKERS", "1", "Worker processes for `havn serve`"),
     Setting("HAVN_LOG_LEVEL", "info", "debug, info, warning or error"),
+    Setting(
+        "HAVN_TRUSTED_PROXIES",
+        "",
+        "Addresses or networks of the proxies whose X-Forwarded-For/-Proto are believed",
+    ),
+    Setting("HAVN_HTTPS", "false", "true when served over HTTPS: Secure cookies and HSTS"),
+    Setting(
+        "HAVN_TWO_FACTOR_ROLES",
+        "admin",
+        "Roles that must sign in with an authenticator code (admin always must)",
+    ),
+    Setting(
+        "HAVN_OPERATOR_TOKEN",
+        "",
+        "Bearer token for /readyz and /metrics (unset: only direct requests from this machine)",
+    ),
 )
 
 
@@ -76,6 +95,10 @@ class Settings:
     max_streams: int = 1000
     bot_url: str = "http://127.0.0.1:5005"
     chat_hours: float = 24.0
+    trusted_proxies: tuple[str, ...] = ()
+    https: bool = False
+    two_factor_roles: frozenset[str] = frozenset({"admin"})
+    operator_token: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -105,6 +128,10 @@ class Settings:
             max_streams=int(_number(env, "HAVN_MAX_STREAMS", 1000, 1, 100_000)),
             bot_url=_url(env.get("HAVN_BOT_URL", "http://127.0.0.1:5005")),
             chat_hours=_number(env, "HAVN_CHAT_HOURS", 24, 0.01, 24 * 30),
+            trusted_proxies=_proxies(env.get("HAVN_TRUSTED_PROXIES", "")),
+            https=_flag(env, "HAVN_HTTPS"),
+            two_factor_roles=_roles(env.get("HAVN_TWO_FACTOR_ROLES", "admin")),
+            operator_token=_token(env.get("HAVN_OPERATOR_TOKEN")),
         )
 
     @property
@@ -130,11 +157,51 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _proxies(value: str) -> tuple[str, ...]:
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"HAVN_TRUSTED_PROXIES lists addresses or networks (10.0.0.0/8), got {item!r}"
+            ) from None
+        found.append(item)
+    return tuple(found)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "false").strip().lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("true", "1", "yes")
+
+
+def _roles(value: str) -> frozenset[str]:
+    roles = {item.strip().lower() for item in value.split(",") if item.strip()}
+    unknown = sorted(roles - set(ROLES))
+    if unknown:
+        raise SettingsError(f"HAVN_TWO_FACTOR_ROLES takes {', '.join(ROLES)}, got {unknown[0]!r}")
+    return frozenset(roles | {"admin"})
+
+
 def _secret(value: str | None) -> str | None:
     if not value:
         return None
     if len(value) < 32:
         raise SettingsError("HAVN_SECRET_KEY must have at least 32 characters")
+    return value
+
+
+def _token(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) < 32 or not value.isascii() or not value.isprintable() or " " in value:
+        raise SettingsError(
+            "HAVN_OPERATOR_TOKEN must have at least 32 printable ASCII characters and no spaces"
+        )
     return value
 
 

@@ -19,7 +19,7 @@ from capacity.models import Centre, Unit, utcnow
 from capacity.party import Need, Party, parse_adults, parse_children, parse_gender, parse_needs
 from capacity.search import MAX_RESULTS, Group, search
 from web.auth import csrf_token, current_user, form, services
-from web.params import parse_search
+from web.params import parse_search, whole
 from web.templating import Pages, live_refresh
 from web.wording import FIELDS, N_
 
@@ -107,8 +107,8 @@ async def place(request: Request) -> Response:
             children=parse_children(str(data.get("children", "")) or None),
             needs=parse_needs(",".join(str(v) for v in data.getlist("needs")) or None),
         )
-        minutes = int(str(data.get("minutes", holds.DEFAULT_MINUTES)))
-        unit_id = int(str(data.get("unit_id", "")))
+        minutes = whole(data.get("minutes", holds.DEFAULT_MINUTES), "minutes")
+        unit_id = whole(data.get("unit_id", ""), "unit_id", low=1)
         async with svc.session() as session:
             hold = await holds.place_hold(
                 session,
@@ -118,8 +118,8 @@ async def place(request: Request) -> Response:
             await session.commit()
         await svc.announce()
         message = f"held:{hold.id}"
-    except (InvalidInput, ValueError) as exc:
-        message = "invalid:" + (exc.message if isinstance(exc, InvalidInput) else "numbers")
+    except InvalidInput as exc:
+        message = "invalid:" + exc.message
     except Conflict as exc:
         message = f"full:{exc.detail.get('free', 0)}"
     separator = "&" if "?" in back else "?"

@@ -1,7 +1,15 @@
-"""Operations: liveness, readiness and Prometheus metrics. No personal data in any of it."""
+"""Operations: liveness, readiness and Prometheus metrics. No personal data in any of it.
+
+`/healthz` is public (load balancers). `/readyz` and `/metrics` are for the operator only:
+with HAVN_OPERATOR_TOKEN set they need `Authorization: Bearer <token>`; without it they
+answer only direct requests from this machine (a loopback peer and no proxy's forwarding
+header). Everyone else gets the same 404 as any unknown page.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +23,7 @@ from prometheus_client import (
 )
 from redis.exceptions import RedisError
 from sqlalchemy import text
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -60,6 +69,12 @@ class Metrics:
         )
 
 
+# Labels stay a small, fixed set whatever a client sends: a made-up method is "other", a path
+# no route matches is "unmatched", and matched paths are counted by their route template.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
 class MetricsMiddleware:
     """Counts requests by route template (never by raw path: paths may carry ids)."""
 
@@ -84,7 +99,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record)
         finally:
-            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.metrics.requests.labels(route, method, str(status)).inc()
             if route != "/events":
                 self.metrics.latency.labels(route).observe(time.perf_counter() - start)
 
@@ -108,12 +124,37 @@ def _match(routes: list[BaseRoute], scope: Scope, prefix: str) -> str:
     return "unmatched"
 
 
+def require_operator(request: Request) -> None:
+    """Raise a plain 404 unless the request comes from the operator (see the module's doc)."""
+    services: Services = request.app.state.services
+    token = services.settings.operator_token
+    if token is not None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        allowed = scheme.lower() == "bearer" and hmac.compare_digest(
+            presented.strip().encode(), token.encode()
+        )
+    else:
+        allowed = _loopback(request.client.host if request.client else "") and not any(
+            name in request.headers for name in FORWARDING
+        )
+    if not allowed:
+        raise HTTPException(404)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
     """200 when the database (and Redis, when configured) answer; 503 naming what does not."""
+    require_operator(request)
     services: Services = request.app.state.services
     checks: dict[str, str] = {}
     try:
@@ -137,6 +178,7 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    require_operator(request)
     services: Services = request.app.state.services
     registry: Metrics = request.app.state.metrics
     index = await services.index()

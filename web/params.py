@@ -7,12 +7,14 @@ import re
 
 from starlette.datastructures import QueryParams
 
-from capacity.errors import InvalidInput
+from capacity.errors import InvalidInput, NotFound
 from capacity.geocoder import Gazetteer, Place
 from capacity.party import Party, parse_adults, parse_children, parse_gender, parse_needs
 from capacity.search import MAX_RESULTS, Area, Point, Query
 
 MAX_PARAM = 200
+# The largest value an INTEGER column holds on every engine (PostgreSQL's is 32-bit).
+MAX_INT = 2**31 - 1
 DEFAULT_LIMIT = 20
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
@@ -92,6 +94,34 @@ def text_value(name: str, value: str) -> str | None:
     if any(ord(ch) < 32 for ch in value):
         raise InvalidInput(f"{name} contains control characters", field=name)
     return value.strip()
+
+
+def whole(
+    value: object, name: str, *, low: int = 0, high: int = MAX_INT, message: str | None = None
+) -> int:
+    """`value` (text from a form, header or path) as a whole number from `low` to `high`.
+
+    Digits of any script count ("١٢" is 12, as int() reads them); "²", "1_000", "1.0", "+1",
+    a minus when `low` is not negative, and anything outside the range raise InvalidInput with
+    `message` (or one naming `name` and the range). Every request's whole number is parsed
+    here, so none reaches int() or the database unchecked.
+    """
+    raw = str(value).strip()
+    digits = raw.removeprefix("-") if low < 0 else raw
+    if not digits.isdecimal() or len(digits) > len(str(MAX_INT)):
+        raise InvalidInput(message or f"{name} must be a whole number", field=name)
+    number = int(raw)
+    if not low <= number <= high:
+        raise InvalidInput(message or f"{name} must be from {low} to {high}", field=name)
+    return number
+
+
+def known_id(value: object, what: str) -> int:
+    """A row id from a URL path; NotFound for anything that cannot be one (huge, "²", "x")."""
+    try:
+        return whole(value, what, low=1)
+    except InvalidInput:
+        raise NotFound(f"No such {what}") from None
 
 
 def number(params: QueryParams, name: str) -> float | None:

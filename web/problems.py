@@ -66,9 +66,12 @@ async def havn_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if not wants_json(request):
-        return await error_page(request, exc.status_code)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return problem(exc.status_code, code, str(exc.detail))
+        response = await error_page(request, exc.status_code)
+    else:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        response = problem(exc.status_code, code, str(exc.detail))
+    response.headers.update(exc.headers or {})  # a 405 says which methods are allowed
+    return response
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

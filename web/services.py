@@ -79,7 +79,7 @@ class Services:
     gazetteer: Gazetteer
     redis: Redis | None = None
     feed: ChangeFeed = field(init=False)
-    login_limiter: RateLimiter = field(init=False)
+    password_limiter: RateLimiter = field(init=False)
     client_limiter: RateLimiter = field(init=False)
     _index: SearchIndex | None = None
     _checked: float = 0.0
@@ -96,7 +96,7 @@ class Services:
             self.settings.feed_poll_seconds,
             max_subscribers=self.settings.max_streams,
         )
-        self.login_limiter = RateLimiter(5, LOGIN_WINDOW, self.redis)
+        self.password_limiter = RateLimiter(5, LOGIN_WINDOW, self.redis)
         self.client_limiter = RateLimiter(30, LOGIN_WINDOW, self.redis)
 
     async def start(self) -> None:

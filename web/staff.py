@@ -19,6 +19,7 @@ from capacity import audit, registry
 from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
 from capacity.models import Centre, Hold, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form, services
+from web.params import MAX_INT, known_id, whole
 from web.templating import Pages
 from web.wording import N_
 
@@ -26,6 +27,9 @@ COUNTERS = ("free_beds", "free_family_rooms", "free_accessible_rooms")
 CONFLICT = N_("Someone else changed these numbers just now. Here are the current numbers.")
 SAVED = N_("Saved.")
 CENTRE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+
+
+WHOLE = N_("Write whole numbers.")
 
 
 def pages(request: Request) -> Pages:
@@ -90,11 +94,7 @@ def _counts(data: FormData, unit: Unit) -> dict[str, int]:
     """The three numbers from the form, after an optional one-tap step ("free_beds:+1")."""
     values: dict[str, int] = {}
     for name in COUNTERS:
-        raw = str(data.get(name, "")).strip()
-        try:
-            values[name] = int(raw)
-        except ValueError:
-            raise InvalidInput(N_("Write whole numbers."), field=name) from None
+        values[name] = whole(data.get(name, ""), name, low=-MAX_INT, message=WHOLE)
     step = str(data.get("step", ""))
     if step:
         name, _, delta = step.partition(":")
@@ -118,11 +118,7 @@ async def set_numbers(request: Request) -> Response:
     message: str | None = SAVED
     problem: str | None = None
     status = 200
-    try:
-        unit_id = int(request.path_params["unit_id"])
-        version = int(str(data.get("version", "0")))
-    except ValueError:
-        raise InvalidInput("Unknown unit", field="unit") from None
+    unit_id = known_id(request.path_params["unit_id"], "unit")
     async with svc.session() as session:
         unit = await session.get(Unit, unit_id)
         if unit is None:
@@ -131,6 +127,7 @@ async def set_numbers(request: Request) -> Response:
             raise Forbidden("Centre staff can change only their own centre")
         centre_id = unit.centre_id
         try:
+            version = whole(data.get("version", "0"), "version", message=WHOLE)
             values = _counts(data, unit)
             await registry.set_availability(
                 session,
@@ -204,9 +201,7 @@ def _age(data: FormData, name: str) -> int | None:
     raw = str(data.get(name, "")).strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 2:
-        raise InvalidInput(N_("Ages are whole numbers from 0 to 17."), field=name)
-    return int(raw)
+    return whole(raw, name, high=17, message=N_("Ages are whole numbers from 0 to 17."))
 
 
 async def set_accepts(request: Request) -> Response:
@@ -214,7 +209,7 @@ async def set_accepts(request: Request) -> Response:
     data = await form(request)
     svc = services(request)
     async with svc.session() as session:
-        unit = await session.get(Unit, int(request.path_params["unit_id"]))
+        unit = await session.get(Unit, known_id(request.path_params["unit_id"], "unit"))
         if unit is None:
             raise NotFound("No such unit")
         if user.role == "staff" and unit.centre_id != user.centre_id:
@@ -222,11 +217,21 @@ async def set_accepts(request: Request) -> Response:
         changes: dict[str, Any] = {
             name: _flag(data, name) for name in registry.ACCEPT_FIELDS if "age" not in name
         }
-        changes["children_max_age"] = _age(data, "children_max_age")
-        changes["boys_max_age"] = _age(data, "boys_max_age")
-        await registry.update_unit(session, unit, changes, actor=user.username)
-        await session.commit()
         centre_id = unit.centre_id
+        problem: str | None = None
+        try:
+            changes["children_max_age"] = _age(data, "children_max_age")
+            changes["boys_max_age"] = _age(data, "boys_max_age")
+            await registry.update_unit(session, unit, changes, actor=user.username)
+            await session.commit()
+        except InvalidInput as exc:
+            await session.rollback()
+            problem = exc.message
+    if problem is not None:
+        # The dashboard again with the message; what was stored stays as it was.
+        context = await dashboard_context(request, user, centre_id)
+        context["problem"] = problem
+        return pages(request).render(request, "staff.html", context, status_code=422, private=True)
     await svc.announce()
     return RedirectResponse(_back(user, centre_id), status_code=303)
 

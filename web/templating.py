@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from babel import Locale
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -160,4 +160,14 @@ def _url_with(request: Request, **changes: str | None) -> str:
     """This page's path and query with some parameters replaced (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, v) for k, v in changes.items() if v is not None]
-    return request.url.path + ("?" + urlencode(params) if params else "")
+    return local_path(request.url.path) + ("?" + urlencode(params) if params else "")
+
+
+def local_path(path: str) -> str:
+    """`path` as a link that stays on this site, whatever the request's path was.
+
+    A 404 page echoes any path: `//evil.example/x` (or `/\\evil.example`, which browsers read
+    the same) would be a link to another site. The path is percent-encoded (a backslash
+    becomes %5C) and starts with exactly one slash.
+    """
+    return "/" + quote(path, safe="/:@!$&'()*+,;=-._~").lstrip("/")

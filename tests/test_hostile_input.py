@@ -1,0 +1,369 @@
+"""Hostile input from logged-in people and tokens: a clear 4xx, never a 500, nothing lost.
+
+Unicode digits that are not decimal ("²": `"²".isdigit()` is True, `int("²")` raises),
+numbers too large for an INTEGER column, JSON nested thousands deep and bodies larger
+than the API reads. Every test runs on SQLite and PostgreSQL (the `client` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.testclient import TestClient
+from starlette.types import Message
+
+from capacity import registry
+from capacity.db import session_factory
+from capacity.geocoder import Gazetteer
+from capacity.models import Hold, User
+from tests.conftest import make_centre, seed_people
+from tests.test_staff import BODY, URL, csrf_of, free_beds, login, page
+from web.api_write import MAX_BODY
+from web.app import create_app
+from web.config import Settings
+
+HUGE = "9" * 30  # past 64 bits: SQLite and PostgreSQL both refuse it as an INTEGER
+
+
+@pytest.fixture
+async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[dict[str, str]]:
+    """Bodø and Oslo (3 free places at Bodø's women's unit, version 1), people and tokens."""
+    async with session_factory(engine)() as session:
+        for centre_id, code in (("bodo", "1804"), ("oslo", "0301")):
+            centre = make_centre(centre_id, gazetteer, code)
+            await registry.add_centre(session, centre, actor="test")
+            await registry.set_availability(
+                session,
+                centre.units[0],
+                free_beds=3,
+                free_family_rooms=1,
+                free_accessible_rooms=1,
+                actor="test",
+                source="staff",
+            )
+        await session.commit()
+        tokens = await seed_people(session)
+    yield tokens
+
+
+@pytest.fixture
+def app_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_environ(
+        {
+            "HAVN_DATABASE_URL": database_url,
+            "HAVN_DATA_DIR": str(tmp_path),
+            "HAVN_INDEX_REFRESH_SECONDS": "0",
+        }
+    )
+
+
+@pytest.fixture
+def client(seeded: dict[str, str], app_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def is_problem(response: Any, status: int) -> bool:
+    return response.status_code == status and response.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+
+
+async def unit_accepts(engine: AsyncEngine) -> tuple[int | None, int | None, bool]:
+    async with session_factory(engine)() as session:
+        unit = (await registry.get_centre(session, "bodo")).units[0]
+        return unit.children_max_age, unit.boys_max_age, unit.pets
+
+
+async def hold_count(engine: AsyncEngine) -> int:
+    async with session_factory(engine)() as session:
+        return int(await session.scalar(select(func.count()).select_from(Hold)) or 0)
+
+
+# -- the JSON API ------------------------------------------------------------------------------
+
+
+def asgi(
+    client: TestClient, method: str, path: str, headers: dict[str, bytes], body: bytes = b""
+) -> tuple[int, bytes]:
+    """A request handed to the app as a server hands it over, header bytes as sent (the test
+    client re-encodes header values as UTF-8, so b"\xb2" would not arrive as "²")."""
+    messages: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")]
+        + [(name.lower().encode(), value) for name, value in headers.items()],
+    }
+    assert client.portal is not None
+    client.portal.call(client.app, scope, receive, send)
+    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in messages[1:])
+
+
+# Servers read header bytes as Latin-1: b"\xb2" is "²" ("²".isdigit() is True, int() fails).
+ETAGS = [b'"\xb2"', b"\xb2", b'"\xb9\xb2\xb3"', b"W/\xb2", f'"{HUGE}"'.encode()]
+
+
+async def test_if_match_with_odd_digits_is_a_clear_422(
+    client: TestClient, seeded: dict[str, str], engine: AsyncEngine
+) -> None:
+    for etag in [*ETAGS, b'"-0"', b'"1_0"', b'"+1"', b'"\xbd"', b'"1.0"']:
+        headers = {
+            "Authorization": f"Bearer {seeded['token-a']}".encode(),
+            "If-Match": etag,
+            "Content-Type": b"application/json",
+        }
+        status, body = asgi(client, "PUT", URL, headers, json.dumps(BODY).encode())
+        assert status == 422, (etag, body)
+        assert json.loads(body)["field"] == "If-Match"
+    assert await free_beds(engine, "bodo") == 3
+
+
+DEEP = [
+    "[" * 3000 + "]" * 3000,
+    '{"free_beds": ' + "[" * 4000 + "]" * 4000 + "}",
+    '{"free_beds": 1, "x": ' + '{"a":' * 1500 + "1" + "}" * 1500 + "}",
+]
+
+
+@pytest.mark.parametrize("body", DEEP, ids=["list", "in-a-field", "objects"])
+async def test_json_nested_thousands_deep_is_refused(
+    client: TestClient, seeded: dict[str, str], engine: AsyncEngine, body: str
+) -> None:
+    headers = {"Authorization": f"Bearer {seeded['token-adviser']}"}
+    headers["Content-Type"] = "application/json"
+    held = client.post("/api/v1/holds", content=body, headers=headers)
+    assert held.status_code in (413, 422) and is_problem(held, held.status_code), held.text
+    written = client.put(
+        URL,
+        content=body,
+        headers={
+            "Authorization": f"Bearer {seeded['token-a']}",
+            "If-Match": '"1"',
+            "Content-Type": "application/json",
+        },
+    )
+    assert written.status_code in (413, 422) and is_problem(written, written.status_code)
+    assert await free_beds(engine, "bodo") == 3 and await hold_count(engine) == 0
+
+
+def test_a_body_over_the_limit_is_413_even_when_its_length_is_declared(
+    client: TestClient, seeded: dict[str, str]
+) -> None:
+    body = json.dumps({**BODY, "note": "x" * MAX_BODY})
+    response = client.put(
+        URL,
+        content=body,
+        headers={
+            "Authorization": f"Bearer {seeded['token-a']}",
+            "If-Match": '"1"',
+            "Content-Type": "application/json",
+        },
+    )
+    assert is_problem(response, 413) and response.json()["code"] == "too_large"
+
+
+async def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(
+    seeded: dict[str, str], app_settings: Settings, engine: AsyncEngine
+) -> None:
+    """Straight through ASGI, so the test sees how much of the body the app asked for."""
+    app = create_app(app_settings)
+    chunk, chunks = b" " * 1000, 1000  # 1 MB of JSON whitespace, sent without Content-Length
+    received = 0
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": chunk, "more_body": received < chunks}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PUT",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "root_path": "",
+        "path": URL,
+        "raw_path": URL.encode(),
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", f"Bearer {seeded['token-a']}".encode()),
+            (b"if-match", b'"1"'),
+            (b"content-type", b"application/json"),
+            (b"transfer-encoding", b"chunked"),
+        ],
+    }
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 413
+    # It stopped at the first chunk past the limit, not at the end of the megabyte.
+    assert received == MAX_BODY // len(chunk) + 1
+    assert await free_beds(engine, "bodo") == 3
+
+
+def test_odd_hold_ids_are_not_found(client: TestClient, seeded: dict[str, str]) -> None:
+    for hold_id in (HUGE, "²", "x" * 2000):
+        response = client.post(
+            f"/api/v1/holds/{hold_id}/release",
+            headers={"Authorization": f"Bearer {seeded['token-adviser']}"},
+        )
+        assert is_problem(response, 404), response.text
+
+
+# -- the staff dashboard -----------------------------------------------------------------------
+
+
+ODD_AGES = [
+    {"children_max_age": "²"},
+    {"boys_max_age": "¹⁴"},
+    {"children_max_age": HUGE},
+    {"children_max_age": "-1"},
+    {"boys_max_age": "1_2"},
+]
+
+
+async def test_odd_ages_show_the_dashboard_with_the_message_and_change_nothing(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "staff-a")
+    before = await unit_accepts(engine)
+    token = csrf_of(client.get("/staff").text)
+    for changes in ODD_AGES:
+        response = client.post(
+            "/staff/units/1/accepts",
+            data={"csrf": token, "pets": "on", **changes},
+            headers={"Accept-Language": "en"},
+        )
+        assert response.status_code == 422, changes
+        problem = page(response).select_one("p.problem[role=alert]")
+        assert problem is not None and "whole numbers from 0 to 17" in problem.get_text()
+        assert page(response).select_one("form.unit-card") is not None  # the dashboard
+    assert await unit_accepts(engine) == before
+
+
+async def test_ages_in_another_scripts_digits_are_read(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "staff-a")
+    token = csrf_of(client.get("/staff").text)
+    response = client.post(
+        "/staff/units/1/accepts",
+        data={"csrf": token, "children": "on", "boys_max_age": "١٢"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert (await unit_accepts(engine))[1] == 12
+
+
+ODD_NUMBERS = [
+    {"free_beds": "²"},
+    {"free_family_rooms": HUGE},
+    {"free_beds": "-" + HUGE, "step": "free_beds:+1"},
+    {"version": "²"},
+    {"version": HUGE},
+]
+
+
+async def test_odd_numbers_on_the_dashboard_show_the_message_and_change_nothing(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "staff-a")
+    form = page(client.get("/staff")).select_one("form.unit-card")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    for changes in ODD_NUMBERS:
+        response = client.post(
+            form["action"],
+            data={**fields, **changes},
+            headers={"HX-Request": "true", "Accept-Language": "en"},
+        )
+        assert response.status_code == 422, changes
+        problem = page(response).select_one("p.problem[role=alert]")
+        assert problem is not None and "whole numbers" in problem.get_text()
+    assert await free_beds(engine, "bodo") == 3
+
+
+async def test_unit_ids_too_large_for_the_database_are_not_found(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "staff-a")
+    fields = {"csrf": csrf_of(client.get("/staff").text), "free_beds": "1", "version": "1"}
+    fields |= {"free_family_rooms": "0", "free_accessible_rooms": "0"}
+    for path in (f"/staff/units/{HUGE}/availability", f"/staff/units/{HUGE}/accepts"):
+        assert client.post(path, data=fields).status_code == 404, path
+    assert await free_beds(engine, "bodo") == 3
+
+
+# -- the console and the administration ----------------------------------------------------------
+
+
+async def test_odd_numbers_in_a_hold_form_are_refused_clearly(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "adviser")
+    form = page(client.get("/console", params={"q": "Bodø"})).select_one("form.hold-form")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    for changes in ({"unit_id": HUGE}, {"unit_id": "²"}, {"minutes": "²"}, {"minutes": HUGE}):
+        sent = {**fields, **changes}
+        response = client.post(form["action"], data=sent, follow_redirects=False)
+        assert response.status_code == 303
+        assert "message=invalid" in response.headers["location"], changes
+        shown = client.get(response.headers["location"])
+        assert shown.status_code == 200 and page(shown).select_one("#console-message")
+    assert await hold_count(engine) == 0
+
+
+async def test_odd_sizes_in_the_centre_editor_are_refused_clearly(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "admin")
+    form = page(client.get("/admin")).select_one('form[action="/admin/centres/bodo"]')
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    for value in ("²", "²²", "1_0", "-1"):
+        response = client.post(form["action"], data={**fields, "women_beds": value})
+        assert response.status_code == 422, value
+    async with session_factory(engine)() as session:
+        assert (await registry.get_centre(session, "bodo")).units[0].beds == 10
+
+
+async def test_a_user_id_too_large_for_the_database_is_not_found(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "admin")
+    token = csrf_of(client.get("/admin").text)
+    response = client.post(
+        f"/admin/users/{HUGE}/password", data={"csrf": token, "password": "a brand new password"}
+    )
+    assert response.status_code == 404
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 4
