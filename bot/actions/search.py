@@ -95,7 +95,9 @@ def refinement(tracker: Tracker) -> tuple[str, dict[str, Any], str] | None:
     if count and not (children and children != "none"):
         return "utter_ask_children_ages_count", {"count": count}, "children"
     if not tracker.get_slot("gender") and "gender" not in offered:
-        return "utter_refine", {}, "gender"
+        # Never asks again what was said: with the children known, only who needs the place.
+        known = bool(children) or count > 0
+        return ("utter_refine_who" if known else "utter_refine"), {}, "gender"
     if tracker.get_slot("needs") is None and "needs" not in offered:
         return "utter_refine_needs", {}, "needs"
     return None

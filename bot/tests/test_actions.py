@@ -155,6 +155,23 @@ def test_children_without_ages_are_searched_as_small_children_and_their_ages_ask
     assert slots_of(events)["asked"] == "children"
 
 
+def test_with_the_children_known_the_refinement_asks_only_who_needs_the_place(
+    domain, registry, settings
+):
+    registry.on(
+        "/api/v1/search",
+        body=search_json([result_json("Krisesenteret i Salten", responsible=True)]),
+    )
+    action = SearchCentres(settings=settings, transport=registry.transport())
+    slots = {"place": "Bodø", "children": "4,9", "children_count": 2}
+
+    events, messages = run(action, tracker(slots=slots), domain)
+
+    assert registry.last_params["children"] == "4,9"
+    assert responses(messages) == ["utter_results_intro", "utter_refine_who"]
+    assert slots_of(events)["asked"] == "gender"
+
+
 def test_search_answers_in_english_when_the_conversation_is_in_english(domain, registry, settings):
     missing = [{"code": "need_missing", "text": "Does not list pets", "need": "pets"}]
     registry.on(
