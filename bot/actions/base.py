@@ -23,6 +23,8 @@ INTERRUPTIONS = frozenset(
         "bot_challenge",
         "greet",
         "thanks",
+        "ask_centre",
+        "someone_else",
     }
 )
 FORM = "shelter_form"

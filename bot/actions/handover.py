@@ -1,4 +1,5 @@
-"""action_handover: is VO-linjen's chat open now (weekdays 09–20, Norwegian time)?"""
+"""action_handover: VO-linjen's chat when it is open (weekdays 09–20, Norwegian time), its
+phone otherwise, with a summary of what the person said so they need not repeat it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import Configured
+from actions.summary import summary
 
 OSLO = ZoneInfo("Europe/Oslo")
 CHAT_OPENS, CHAT_CLOSES = 9, 20
@@ -50,7 +52,7 @@ def _easter(year: int) -> date:
 
 
 class Handover(Configured, Action):
-    """Sets `chat_open`; the rules then offer the chat, or the phone when the chat is closed."""
+    """Offers the chat when it is open, the phone otherwise, then the summary to copy."""
 
     def name(self) -> str:
         return "action_handover"
@@ -58,4 +60,11 @@ class Handover(Configured, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        return [SlotSet("chat_open", chat_open(self.settings.now()))]
+        is_open = chat_open(self.settings.now())
+        handover = "utter_handover_chat" if is_open else "utter_handover_phone"
+        dispatcher.utter_message(response=handover)
+        told = summary(tracker.current_slot_values(), tracker.get_slot("language") or "nb")
+        if told:
+            dispatcher.utter_message(response="utter_summary_intro")
+            dispatcher.utter_message(text=told)
+        return [SlotSet("chat_open", is_open)]

@@ -42,6 +42,18 @@ NYNORSK = frozenset({
     "seier", "sonen", "stad", "treng", "ungane", "veit", "vere", "viss", "ynskjer", "òg",
 })
 
+# Northern Sami words (a word with č, đ, ŋ, š, ŧ, ž or á counts as Sami too). Words shared
+# with Norwegian or English ("ja", "go", "son", "in") are left out on purpose.
+SAMI = frozenset({
+    "bures", "buorre", "dál", "dás", "dáppe", "doppe", "dearpá", "gii", "giitu",
+    "gos", "guhte", "ii", "jus", "juo", "lea", "leat", "lean", "leago", "leatgo", "mii",
+    "maid", "mu", "mun", "munnje", "mánát", "mánáin", "mánáid", "mánná", "nisu", "olmmái",
+    "orrut", "saji", "sadji", "sáhtán", "sáhttá", "veahki", "veahkki", "boađán", "váldit",
+    "mielde", "hupmat", "olbmuin", "olbmo", "giitos", "ollu", "áitá", "áittiha", "balan",
+    "vára", "vuolde", "kriisaguovddáš", "kriisaguovddáža", "kriisaguovddážis", "dárbbašan",
+    "dárbbašit", "dárbbaša", "ferten", "várra", "eai", "sii", "dii", "moai",
+})
+
 NUMBER_WORDS: dict[str, int] = {
     "a": 1, "an": 1, "one": 1, "en": 1, "ei": 1, "et": 1, "ett": 1, "ein": 1, "eit": 1,
     "two": 2, "to": 2,
@@ -82,6 +94,23 @@ CHILDREN = frozenset({
     "babies", "baby", "babyen", "barn", "barna", "barnet", "born", "borna", "child", "children",
     "kid", "kids", "småbarn", "spedbarn", "teenager", "tenåring", "toddler", "toddlers", "ungane",
     "ungar", "unge", "ungene", "unger",
+})
+
+# One child, named without a number ("my daughter", "sonen min", "the baby").
+ONE_CHILD = frozenset({
+    "baby", "babyen", "barnet", "child", "dattera", "datteren", "daughter", "dotter", "dottera",
+    "gutten", "jenta", "kid", "newborn", "nyfødt", "son", "sonen", "sønn", "sønnen", "teenager",
+    "tenåring", "toddler",
+})
+
+# Children, but not how many ("the kids", "barna mine").
+SEVERAL_CHILDREN = frozenset({
+    "barn", "barna", "borna", "children", "kids", "sons", "daughters", "ungane", "ungene",
+    "unger", "ungar", "døtrene", "guttene", "jentene", "sønnene", "gutane",
+})
+
+ADULTS = frozenset({
+    "adult", "adults", "grown-ups", "grownups", "voksen", "voksne", "vaksen", "vaksne",
 })
 
 BABIES = frozenset({

@@ -1,4 +1,4 @@
-"""The form's questions that depend on what was said before: where, and the children's ages."""
+"""The form's question, which depends on what was said before: where?"""
 
 from __future__ import annotations
 
@@ -35,24 +35,4 @@ class AskPlace(Action):
             dispatcher.utter_message(response="utter_place_not_found", query=unknown)
         else:
             dispatcher.utter_message(response="utter_ask_place")
-        return []
-
-
-class AskChildren(Action):
-    """Are children coming? Or, once we know there are some: how old are they?"""
-
-    def name(self) -> str:
-        return "action_ask_children"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        count = tracker.get_slot("children_count")
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if count:
-            dispatcher.utter_message(response="utter_ask_children_ages_count", count=int(count))
-        elif intent == "affirm":
-            dispatcher.utter_message(response="utter_ask_children_ages")
-        else:
-            dispatcher.utter_message(response="utter_ask_children")
         return []

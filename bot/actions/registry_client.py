@@ -1,4 +1,5 @@
-"""A small typed client of the registry's JSON API (/api/v1/geocode and /api/v1/search)."""
+"""A small typed client of the registry's JSON API (/api/v1/geocode, /api/v1/search and
+/api/v1/centres)."""
 
 from __future__ import annotations
 
@@ -111,11 +112,39 @@ class SearchAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitInfo:
+    """One unit of a centre as /api/v1/centres shows it."""
+
+    kind: str  # "women" or "men"
+    accepts: dict[str, Any]
+    free_places: int | None
+    free_family_rooms: int | None
+    free_accessible_rooms: int | None
+    as_of: datetime | None
+    stale: bool
+    demo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CentreInfo:
+    id: str
+    name: str
+    region: str | None
+    municipality: str | None
+    serves: tuple[str, ...]
+    status: str
+    phone: str | None
+    demo: bool
+    units: tuple[UnitInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SearchRequest:
     """What the bot knows about the party, in the API's words."""
 
     place: str
     gender: str | None = None
+    adults: int = 1
     children: tuple[str, ...] = ()  # ages, "12b"/"12g" for a boy/girl
     needs: tuple[str, ...] = ()
     language: str | None = None
@@ -125,6 +154,8 @@ class SearchRequest:
         params = {"q": self.place, "limit": str(self.limit)}
         if self.gender:
             params["gender"] = self.gender
+        if self.adults > 1:
+            params["adults"] = str(self.adults)
         if self.children:
             params["children"] = ",".join(self.children)
         if self.needs:
@@ -196,6 +227,15 @@ class RegistryClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise RegistryUnavailable(f"Unexpected search answer: {exc!r}") from exc
 
+    async def centres(self) -> tuple[CentreInfo, ...]:
+        """Every centre with what its units accept and their free places; raises
+        RegistryUnavailable."""
+        body = await self._get("/api/v1/centres", {})
+        try:
+            return tuple(_centre_info(item) for item in body.get("centres", []))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RegistryUnavailable(f"Unexpected centres answer: {exc!r}") from exc
+
     async def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         try:
             response = await self._http.get(path, params=params)
@@ -261,4 +301,37 @@ def _result(item: dict[str, Any]) -> Result:
         fits=tuple(_reason(r) for r in item.get("fits", [])),
         missing=tuple(_reason(r) for r in item.get("missing", [])),
         responsible_confirmed=bool(item.get("responsible_confirmed", True)),
+    )
+
+
+def _instant(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def _unit_info(item: dict[str, Any]) -> UnitInfo:
+    numbers = item.get("availability") or {}
+    return UnitInfo(
+        kind=str(item.get("kind", "")),
+        accepts=dict(item.get("accepts") or {}),
+        free_places=numbers.get("free_places"),
+        free_family_rooms=numbers.get("free_family_rooms"),
+        free_accessible_rooms=numbers.get("free_accessible_rooms"),
+        as_of=_instant(numbers.get("as_of")),
+        stale=bool(numbers.get("stale", False)),
+        demo=bool(numbers.get("demo", False)),
+    )
+
+
+def _centre_info(item: dict[str, Any]) -> CentreInfo:
+    municipality = item.get("municipality") or {}
+    return CentreInfo(
+        id=str(item["id"]),
+        name=str(item["name"]),
+        region=item.get("region"),
+        municipality=municipality.get("name") if isinstance(municipality, dict) else None,
+        serves=tuple(str(s.get("name")) for s in item.get("serves", []) if s.get("name")),
+        status=str(item.get("status", "open")),
+        phone=item.get("phone") or None,
+        demo=bool(item.get("demo", False)),
+        units=tuple(_unit_info(unit) for unit in item.get("units", [])),
     )

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions import understanding
 from actions.base import FORM, INTERRUPTIONS, Configured
 from actions.registry_client import Candidate, RegistryUnavailable
+from actions.understanding import SOME
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +107,31 @@ class ValidateSlotMappings(Configured, ValidationAction):
             return {"children": "none", "children_count": 0}
         if said.ages and (said.count is None or said.count <= len(said.ages)):
             return {"children": ",".join(said.ages), "children_count": len(said.ages)}
+        known = tracker.get_slot("children")
         if said.count is not None:
-            known = tracker.get_slot("children")
-            if known and known != "none" and len(known.split(",")) == said.count:
+            if known and known not in ("none", SOME) and len(known.split(",")) == said.count:
                 return {}
-            # Asked again below, with the number: "How old are the three children?"
+            # Asked after the answer, with the number: "How old are the three children?"
             return {"children": None, "children_count": said.count}
+        if said.some and not (known and known not in ("none", SOME)):
+            return {"children": SOME, "children_count": None}
         if asked and intent == "affirm":
-            return {"children": None}  # "yes": the question for their ages follows
+            return {"children": SOME}  # "yes": the question for their ages follows
         return {}
+
+    def extract_adults(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        if _interrupted(tracker):
+            return {}
+        adults = understanding.read_adults(_text(tracker))
+        return {"adults": adults} if adults else {}
+
+    def extract_asked(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """The refinement offered after an answer holds for one message only."""
+        return {"asked": None} if tracker.get_slot("asked") else {}
 
     def extract_needs(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -206,6 +223,12 @@ class ValidateSlotMappings(Configured, ValidationAction):
     def validate_children_count(self, value: Any, *_: Any) -> Slots:
         return {"children_count": value}
 
+    def validate_adults(self, value: Any, *_: Any) -> Slots:
+        return {"adults": value}
+
+    def validate_asked(self, value: Any, *_: Any) -> Slots:
+        return {"asked": value}
+
     def validate_needs(self, value: Any, *_: Any) -> Slots:
         return {"needs": value}
 
@@ -249,8 +272,10 @@ def _interrupted(tracker: Tracker) -> bool:
 
 
 def _asked(tracker: Tracker, slot: str) -> bool:
-    """True when the form just asked for this slot."""
-    return tracker.active_loop_name == FORM and tracker.get_slot("requested_slot") == slot
+    """True when the form, or the offer after an answer, just asked for this slot."""
+    if tracker.active_loop_name == FORM:
+        return tracker.get_slot("requested_slot") == slot
+    return tracker.get_slot("asked") == slot
 
 
 def _choose(text: str, candidates: list[str]) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from actions.lexicon import (
+    ADULTS,
     BABIES,
     BOKMAL,
     BOYS,
@@ -28,18 +29,21 @@ from actions.lexicon import (
     NOT_NEEDS,
     NUMBER_WORDS,
     NYNORSK,
+    ONE_CHILD,
+    SAMI,
     SEPARATORS,
+    SEVERAL_CHILDREN,
     SPOKEN,
     TRAILING_FILLERS,
     WEAK_NUMBERS,
     YEARS,
 )
 
-# Languages the bot answers in. Everything else the site offers is answered in English,
-# except Northern Sami, whose readers in Norway read Bokmål.
-ANSWER_LANGUAGES = ("nb", "nn", "en")
+# Languages the bot answers in (Northern Sami on the core path: the rest in Bokmål).
+# Everything else the site offers is answered in English.
+ANSWER_LANGUAGES = ("nb", "nn", "en", "se")
 DEFAULT_LANGUAGE = "nb"
-SITE_LANGUAGE = {"nb": "nb", "no": "nb", "nn": "nn", "se": "nb", "en": "en"}
+SITE_LANGUAGE = {"nb": "nb", "no": "nb", "nn": "nn", "se": "se", "en": "en"}
 
 MAX_CHILD_AGE = 17
 MAX_CHILDREN = 12
@@ -56,13 +60,20 @@ NORWEGIAN = "no"  # Norwegian, but not telling Bokmål from Nynorsk ("ja", "3 og
 
 
 def detect_language(text: str) -> str | None:
-    """The language the text is written in: "nb", "nn", "en", NORWEGIAN when it is Norwegian
-    without showing which written form, or None when unsure."""
+    """The language the text is written in: "nb", "nn", "en", "se" (Northern Sami),
+    NORWEGIAN when it is Norwegian without showing which written form, or None when unsure."""
     words = tokens(text)
     english = sum(word in ENGLISH for word in words)
     nynorsk = sum(word in NYNORSK for word in words)
     bokmal = sum(word in BOKMAL for word in words)
+    # A Sami place name alone ("Kárášjohka") is not Sami writing: one known word, or two
+    # words with Sami letters, are.
+    sami_words = sum(word in SAMI for word in words)
+    sami_letters = sum(word not in SAMI and bool(_SAMI_LETTERS.search(word)) for word in words)
     norwegian = sum(word in NORWEGIAN_WORDS for word in words) + max(nynorsk, bokmal)
+    sami = sami_words + sami_letters / 2
+    if (sami_words or sami_letters >= 2) and sami > max(english, norwegian):
+        return "se"
     if english > norwegian:
         return "en"
     if norwegian > english:
@@ -70,6 +81,9 @@ def detect_language(text: str) -> str | None:
             return "nn" if nynorsk > bokmal else "nb"
         return NORWEGIAN
     return None
+
+
+_SAMI_LETTERS = re.compile("[čđŋšŧžá]")
 
 
 def answer_language(text: str, site_language: str | None, previous: str | None) -> str:
@@ -111,6 +125,11 @@ class Children:
     ages: tuple[str, ...] = ()
     count: int | None = None
     none: bool = False
+    some: bool = False  # children, but neither how many nor how old ("me and the kids")
+
+
+# The `children` slot when children come but nothing more is known yet.
+SOME = "some"
 
 
 def mentions_children(text: str) -> bool:
@@ -157,11 +176,46 @@ def read_children(text: str, asked: bool) -> Children:
             continue
         ages.append((value, _sex_near(words, i)))
 
+    if not saw_count:
+        # "me and my daughter", "sonen min på 12": each child named once, no number before.
+        named = [
+            word
+            for i, word in enumerate(words)
+            if word in ONE_CHILD
+            and not (i and _number(words[i - 1]) is not None)
+            and not _adult_age_near(words, i)
+        ]
+        if named:
+            saw_count = True
+            count = max(len(named), len(ages))
+            counted_sexes = {_sex_of(word) for word in named}
+        elif not ages and set(words) & SEVERAL_CHILDREN:
+            return Children(some=True)
     if len(counted_sexes) == 1:
         (sex,) = counted_sexes
         ages = [(age, known or sex) for age, known in ages]
     written = tuple(f"{age}{(sex or '')[:1]}" for age, sex in ages[:MAX_CHILDREN])
     return Children(ages=written, count=min(count, MAX_CHILDREN) if saw_count else None)
+
+
+def _adult_age_near(words: list[str], i: int) -> bool:
+    """True when the number right after a child word is an adult's age ("daughter is 19")."""
+    for word in words[i + 1 : i + 4]:
+        value = _number(word)
+        if value is not None:
+            return value > MAX_CHILD_AGE
+    return False
+
+
+def read_adults(text: str) -> int | None:
+    """How many adults ("we are two adults", "to voksne"), or None when not said."""
+    words = tokens(text)
+    for i, word in enumerate(words[1:], start=1):
+        if word in ADULTS:
+            value = _number(words[i - 1])
+            if value is not None and 1 <= value <= 6:
+                return value
+    return None
 
 
 def _number(word: str) -> int | None:

@@ -1,4 +1,4 @@
-"""How the bot words a search result in Bokmål, Nynorsk and English.
+"""How the bot words a search result in Bokmål, Nynorsk, English and Northern Sami.
 
 Fixed sentences live in the domain's responses (`utter_*`); this module words what only an
 action knows: a centre, what fits and what is missing (by the API's reason `code`, with the
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from actions.registry_client import Reason, Result
 
-LANGUAGES = ("nb", "nn", "en")
+LANGUAGES = ("nb", "nn", "en", "se")
 
 NEED_WORDS = {
     "nb": {
@@ -211,6 +211,42 @@ WORDS = {
 }
 
 
+# Northern Sami, not yet reviewed by a native speaker (as the site's catalog); whatever is
+# not translated here is said in Bokmål.
+NEED_WORDS["se"] = {
+    **NEED_WORDS["nb"],
+    "wheelchair": "juvssahasstuollu",
+    "pets": "ruovttuealli",
+    "trafficking": "olmmošgávppašeapmi",
+    "sami": "sámi fálaldat",
+}
+LANGUAGE_NAMES["se"] = LANGUAGE_NAMES["nb"]
+REASONS["se"] = {
+    **REASONS["nb"],
+    "places_free": "Guorus: {free}, dárbu: {needed}",
+    "not_enough_places": "Guorus dušše {free}, dárbu: {needed}",
+    "family_room_free": "Guorus bearašlatnja",
+    "no_family_room": "Ii guorus bearašlatnja",
+    "accessible_room_free": "Guorus latnja juvssahasstuolu várás",
+    "no_accessible_room": "Ii guorus latnja juvssahasstuolu várás",
+    "children_welcome": "Mánát besset fárrui ({age} jagi rádjái)",
+    "children_welcome_any_age": "Mánát besset fárrui",
+    "no_children": "Mánát eai sáhte orrut dáppe",
+    "child_too_old": "Mánát dušše {age} jagi rádjái",
+    "boys_too_old": "Bártnit dušše {age} jagi rádjái",
+}
+WORDS["se"] = {
+    **WORDS["nb"],
+    "phone": "Telefovdna",
+    "no_phone": "Ii leat telefovdna: riŋge VO-linjen 116 006",
+    "responsible": "{municipality} gieldda kriisaguovddáš",
+    "km": "{km} km eret",
+    "now": "Sáhttet váldit du vuostá dál",
+    "call": "Riŋge ja jeara",
+    "demo": "Demodieđut: eai leat duohta logut",
+}
+
+
 def language_or_default(language: str | None) -> str:
     return language if language in LANGUAGES else "nb"
 
@@ -292,4 +328,4 @@ def result_card(number: int, result: Result, now: datetime, language: str) -> st
 
 def _km(distance: float, language: str) -> str:
     shown = f"{distance:.0f}" if distance >= 10 else f"{distance:.1f}"
-    return shown.replace(".", ",") if language in ("nb", "nn") else shown
+    return shown.replace(".", ",") if language in ("nb", "nn", "se") else shown

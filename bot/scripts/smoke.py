@@ -16,7 +16,7 @@ import urllib.request
 import uuid
 from typing import Any
 
-CHECKS = 7
+CHECKS = 12
 
 
 class Chat:
@@ -59,15 +59,12 @@ def main() -> int:
     )
 
     chat = Chat(args.url, "nb")
-    chat.say("jeg trenger et sted å bo")
-    chat.say(args.place)
-    chat.say("kvinne")
-    chat.say("nei")
-    chat.say("nei")
-    reply = chat.say("norsk går fint")
-    found = "treffene nær" in reply or "Ingen krisesentre nær" in reply
+    reply = chat.say("jeg trenger et krisesenter, jeg har to barn på 4 og 9 år")
+    check("Hvor er du" in reply, "the place is the only question before the answer", failures)
+    reply = chat.say(args.place)
+    found = "har ansvar for" in reply or "Ingen krisesentre nær" in reply
     down = "får ikke kontakt" in reply
-    check(found or down, "search: results in Bokmål (or the registry-down answer)", failures)
+    check(found or down, "search: a centre named right after the place, in Bokmål", failures)
     check("116 006" in reply or found, "search: a phone number or VO-linjen", failures)
     reply = chat.say("han truer meg")
     check(
@@ -80,9 +77,22 @@ def main() -> int:
 
     chat = Chat(args.url, "en")
     reply = chat.say(args.place)
-    check("Who needs the place?" in reply, "the site's language when the text shows none", failures)
+    check("responsible for" in reply, "the site's language when the text shows none", failures)
     reply = chat.say("can I talk to a human")
     check("116 006" in reply and "ROSA" in reply, "handover: VO-linjen and ROSA", failures)
+    check(f"I am in {args.place}." in reply, "handover: the summary to copy", failures)
+
+    chat = Chat(args.url, "nb")
+    reply = chat.say("de tok passet mitt og jeg må jobbe for dem")
+    check("22 33 11 60" in reply, "trafficking: ROSA", failures)
+
+    chat = Chat(args.url, "nb")
+    reply = chat.say("Mun dárbbašan veahki")
+    check("Gos don leat" in reply and "112" in reply, "Northern Sami: where, and 112", failures)
+
+    chat = Chat(args.url, "nb")
+    reply = chat.say("tar Salten imot hunder?")
+    check("kjæledyr: ja" in reply, "a question about one centre", failures)
 
     print(f"{CHECKS - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0

@@ -225,3 +225,72 @@ def search_json(results: list[dict[str, Any]], place: str = "Bodø") -> dict[str
             {"code": "vo-linjen", "name": "VO-linjen", "phone": "116 006", "hours": "24/7"},
         ],
     }
+
+
+def unit_json(
+    kind: str = "women",
+    free: int | None = 2,
+    accessible_free: int = 0,
+    as_of: str | None = "2025-03-04T10:00:00+00:00",
+    stale: bool = False,
+    demo: bool = True,
+    **accepts: Any,
+) -> dict[str, Any]:
+    """A unit as /api/v1/centres shows it; `accepts` overrides what it takes in."""
+    availability = None
+    if as_of is not None:
+        availability = {
+            "free_places": free,
+            "free_family_rooms": 1,
+            "free_accessible_rooms": accessible_free,
+            "held_places": 0,
+            "as_of": as_of,
+            "stale": stale,
+            "demo": demo,
+        }
+    return {
+        "kind": kind,
+        "beds": 8,
+        "rooms": 6,
+        "family_rooms": 2,
+        "accessible_rooms": 1,
+        "accepts": {
+            "children": True,
+            "children_max_age": None,
+            "boys_max_age": 14,
+            "wheelchair": True,
+            "pets": False,
+            "substance_use": False,
+            "trafficking": False,
+            "sami": False,
+            "lgbtq": False,
+            "hearing": False,
+            "vision": False,
+            **accepts,
+        },
+        "availability": availability,
+    }
+
+
+def centre_json(
+    centre_id: str, name: str, municipality: str, units: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "id": centre_id,
+        "name": name,
+        "country": "NO",
+        "region": "Nordland",
+        "municipality": {"code": "0000", "name": municipality},
+        "status": "open",
+        "status_reason": None,
+        "operator_type": "iks",
+        "phone": "75 52 00 00",
+        "email": None,
+        "website": None,
+        "languages": ["nb", "en"],
+        "interpreter": True,
+        "location": {"latitude": 67.28, "longitude": 14.4, "precision": "municipality"},
+        "demo": True,
+        "serves": [{"code": "0000", "name": municipality}],
+        "units": units,
+    }

@@ -1,6 +1,6 @@
 """A fake registry on 127.0.0.1 for trying the bot without the web app (and for
 scripts/smoke.py): geocodes "Os" as ambiguous and "Atlantis" as unknown, finds every other
-place, and has no free place near Vardø.
+place, has no free place near Vardø, and lists two centres (Salten takes pets).
 
     .venv/bin/python -m tests.fake_registry [--port 8765]
 """
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.conftest import place_json, result_json, search_json
+from tests.conftest import centre_json, place_json, result_json, search_json, unit_json
 
 
 def answer(path: str, query: dict[str, str]) -> tuple[int, Any]:
@@ -33,6 +33,12 @@ def answer(path: str, query: dict[str, str]) -> tuple[int, Any]:
             result_json("Krisesenter B", group=group, phone=None, distance=44.0),
         ]
         return 200, search_json(results, place=town)
+    if path == "/api/v1/centres":
+        centres = [
+            centre_json("krisesenter-a", "Krisesenteret i Salten", "Bodø", [unit_json(pets=True)]),
+            centre_json("krisesenter-b", "Alta Krisesenter", "Alta", [unit_json(free=3)]),
+        ]
+        return 200, {"count": len(centres), "centres": centres}
     return 404, {"status": 404, "code": "not_found", "detail": "Not found"}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from actions.handover import Handover, chat_open
-from actions.questions import AskChildren, AskPlace
+from actions.questions import AskPlace
 from actions.search import SearchCentres
 from actions.settings import Settings, SettingsError
 from actions.slot_mappings import ValidateSlotMappings
@@ -44,13 +44,15 @@ def responses(messages: list[dict[str, Any]]) -> list[str]:
 # ---------------------------------------------------------------- action_search
 
 
-def test_search_sends_the_party_and_shows_the_best_matches(domain, registry, settings):
+def test_search_names_the_responsible_centre_and_the_nearest_that_can_take_them_now(
+    domain, registry, settings
+):
     registry.on(
         "/api/v1/search",
         body=search_json(
             [
-                result_json("Krisesenteret i Salten", responsible=True),
                 result_json("Krisesenter Lofoten", phone=None, distance=120.0),
+                result_json("Krisesenteret i Salten", group="call", responsible=True),
                 result_json("Vesterålen krisesenter", group="call", as_of=None, demo=False),
             ]
         ),
@@ -71,17 +73,103 @@ def test_search_sends_the_party_and_shows_the_best_matches(domain, registry, set
     assert responses(messages) == ["utter_results_intro", "utter_results_outro"]
     assert messages[0]["place"] == "Bodø"
     cards = [m["text"] for m in messages if m.get("text")]
-    assert len(cards) == 3
+    assert len(cards) == 2
     assert cards[0].startswith("1. Krisesenteret i Salten (krisesenteret for Bodø)")
     assert "Telefon: 75 52 00 00" in cards[0]
-    assert "Kan ta imot nå · 2,4 km unna" in cards[0]
+    assert "Ring for å sjekke · 2,4 km unna" in cards[0]
     assert "Passer: 3 ledige, 3 trengs; Tar imot: kjæledyr" in cards[0]
     assert "Oppdatert for 30 minutter siden. Demodata, ikke ekte kapasitet." in cards[0]
+    assert cards[1].startswith("2. Krisesenter Lofoten")
+    assert "Kan ta imot nå · 120 km unna" in cards[1]
     assert "Ingen telefon registrert: ring VO-linjen 116 006" in cards[1]
-    assert "120 km unna" in cards[1]
-    assert "Ring for å sjekke" in cards[2]
-    assert "Ingen tall meldt: ring og spør." in cards[2]
-    assert "Demodata" not in cards[2]
+
+
+def test_when_the_responsible_centre_can_take_them_now_it_is_the_one_answer(
+    domain, registry, settings
+):
+    registry.on(
+        "/api/v1/search",
+        body=search_json(
+            [
+                result_json("Krisesenteret i Salten", responsible=True),
+                result_json("Krisesenter Lofoten", distance=120.0),
+            ]
+        ),
+    )
+    action = SearchCentres(settings=settings, transport=registry.transport())
+
+    _, messages = run(action, tracker(slots=FILLED), domain)
+
+    cards = [m["text"] for m in messages if m.get("text")]
+    assert len(cards) == 1
+    assert cards[0].startswith("1. Krisesenteret i Salten")
+
+
+def test_the_place_alone_is_enough_for_an_answer_then_one_refinement_is_offered(
+    domain, registry, settings
+):
+    registry.on(
+        "/api/v1/search",
+        body=search_json([result_json("Krisesenteret i Salten", responsible=True)]),
+    )
+    action = SearchCentres(settings=settings, transport=registry.transport())
+    slots = {"place": "Bodø", "place_query": "Bodø", "language": "nb"}
+
+    events, messages = run(action, tracker(slots=slots), domain)
+
+    assert registry.last_params == {"q": "Bodø", "limit": "3"}
+    assert responses(messages) == ["utter_results_intro", "utter_refine"]
+    assert slots_of(events) == {
+        "place_name": "Bodø",
+        "search_outcome": "found",
+        "asked": "gender",
+        "offered": ["gender"],
+    }
+    offered_before = {**slots, "gender": "woman", "offered": ["gender"]}
+    events, messages = run(action, tracker(slots=offered_before), domain)
+    assert responses(messages) == ["utter_results_intro", "utter_refine_needs"]
+    assert slots_of(events)["offered"] == ["gender", "needs"]
+
+
+def test_children_without_ages_are_searched_as_small_children_and_their_ages_asked(
+    domain, registry, settings
+):
+    registry.on(
+        "/api/v1/search",
+        body=search_json([result_json("Krisesenteret i Salten", responsible=True)]),
+    )
+    action = SearchCentres(settings=settings, transport=registry.transport())
+    slots = {"place": "Bodø", "gender": "woman", "children_count": 2, "adults": 2}
+
+    events, messages = run(action, tracker(slots=slots), domain)
+
+    assert registry.last_params == {
+        "q": "Bodø",
+        "gender": "woman",
+        "adults": "2",
+        "children": "0,0",
+        "limit": "3",
+    }
+    assert responses(messages) == ["utter_results_intro", "utter_ask_children_ages_count"]
+    assert messages[-1]["count"] == 2
+    assert slots_of(events)["asked"] == "children"
+
+
+def test_with_the_children_known_the_refinement_asks_only_who_needs_the_place(
+    domain, registry, settings
+):
+    registry.on(
+        "/api/v1/search",
+        body=search_json([result_json("Krisesenteret i Salten", responsible=True)]),
+    )
+    action = SearchCentres(settings=settings, transport=registry.transport())
+    slots = {"place": "Bodø", "children": "4,9", "children_count": 2}
+
+    events, messages = run(action, tracker(slots=slots), domain)
+
+    assert registry.last_params["children"] == "4,9"
+    assert responses(messages) == ["utter_results_intro", "utter_refine_who"]
+    assert slots_of(events)["asked"] == "gender"
 
 
 @pytest.mark.parametrize(
@@ -141,7 +229,7 @@ def test_search_with_no_place_that_fits_now_says_so_and_hands_over(domain, regis
     events, messages = run(action, tracker(slots=FILLED), domain)
 
     assert slots_of(events)["search_outcome"] == "none"
-    assert responses(messages) == ["utter_results_none", "utter_results_outro"]
+    assert responses(messages) == ["utter_results_none"]
     assert "Fullt eller stengt" in texts(messages)
 
 
@@ -229,7 +317,7 @@ def test_search_with_refused_children_asks_for_them_again(domain, registry, sett
 
     events, messages = run(action, tracker(slots=FILLED), domain)
 
-    assert slots_of(events) == {"children": None, "search_outcome": "ask"}
+    assert slots_of(events) == {"children": None, "children_count": None, "search_outcome": "ask"}
     assert responses(messages) == ["utter_search_invalid"]
 
 
@@ -340,7 +428,7 @@ def test_danger_fills_no_slot_so_the_form_stops_for_it(domain, registry, reader)
         ("3 og 7", "inform", {"children": "3,7", "children_count": 2}),
         ("a girl of 3 and a boy of 12", "inform", {"children": "3g,12b", "children_count": 2}),
         ("nei", "deny", {"children": "none", "children_count": 0}),
-        ("ja", "affirm", {"children": None}),
+        ("ja", "affirm", {"children": "some"}),
         ("to barn", "inform", {"children": None, "children_count": 2}),
     ],
 )
@@ -475,20 +563,6 @@ def test_the_place_question_offers_the_candidates(domain):
 )
 def test_the_place_question(domain, slots, expected):
     _, messages = run(AskPlace(), tracker(slots=slots), domain)
-
-    assert responses(messages) == [expected]
-
-
-@pytest.mark.parametrize(
-    ("slots", "intent", "expected"),
-    [
-        ({"children_count": 3.0}, "inform", "utter_ask_children_ages_count"),
-        ({}, "affirm", "utter_ask_children_ages"),
-        ({}, "find_place", "utter_ask_children"),
-    ],
-)
-def test_the_children_question(domain, slots, intent, expected):
-    _, messages = run(AskChildren(), tracker(intent=intent, slots=slots), domain)
 
     assert responses(messages) == [expected]
 

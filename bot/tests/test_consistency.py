@@ -46,7 +46,38 @@ def test_every_response_has_bokmal_first_then_nynorsk_and_english(domain: dict[s
         default, *conditional = variations
         assert "condition" not in default, name
         languages = [v["condition"][0]["value"] for v in conditional]
-        assert sorted(languages) == sorted(LANGUAGES), name
+        assert sorted(set(languages) - {"se"}) == sorted(LANGUAGES), name
+        assert len(languages) == len(set(languages)), name
+
+
+# The core path in Northern Sami: what a person in danger or looking for a place meets.
+SAMI_CORE = (
+    "utter_greet", "utter_danger", "utter_ask_place", "utter_place_not_found",
+    "utter_results_intro", "utter_results_none", "utter_results_outro", "utter_refine",
+    "utter_registry_down", "utter_crisis_centre", "utter_arrival", "utter_bring",
+    "utter_handover_chat", "utter_handover_phone", "utter_restart", "utter_default",
+    "utter_out_of_scope", "utter_risk_trafficking", "utter_someone_else",
+)  # fmt: skip
+
+
+def test_the_core_path_has_northern_sami_with_112_and_116_006(domain: dict[str, Any]) -> None:
+    for name in SAMI_CORE:
+        sami = [
+            v["text"]
+            for v in domain["responses"][name]
+            if v.get("condition", [{}])[0].get("value") == "se"
+        ]
+        assert len(sami) == 1, name
+        assert "112" in sami[0] and "116 006" in sami[0], name
+
+
+def test_the_sami_greeting_says_it_is_not_yet_reviewed(domain: dict[str, Any]) -> None:
+    (greeting,) = [
+        v["text"]
+        for v in domain["responses"]["utter_greet"]
+        if "condition" in v and v["condition"][0]["value"] == "se"
+    ]
+    assert "eatnigielat hálli dárkkistan" in greeting
 
 
 def test_response_variations_of_a_name_take_the_same_template_values(
@@ -121,6 +152,12 @@ def test_held_out_examples_are_not_in_the_training_data() -> None:
         training |= _texts(path)
     for path in (BOT / "tests" / "nlu_test").glob("*.yml"):
         assert not _texts(path) & training, path.name
+
+
+def test_sami_is_tested_on_the_core_path() -> None:
+    data = yaml.safe_load((BOT / "tests" / "nlu_test" / "se.yml").read_text())
+    tested = {block["intent"] for block in data["nlu"] if "intent" in block}
+    assert {"danger", "find_place", "ask_crisis_centre", "ask_human"} <= tested
 
 
 def test_every_intent_is_tested_in_bokmal_and_english(domain: dict[str, Any]) -> None:
