@@ -25,7 +25,14 @@ import pytest
 from capacity import accounts, registry
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
-from tests.conftest import PASSWORD, _empty_postgres, make_centre, seed_people
+from tests.conftest import (
+    ADMIN_TOTP,
+    PASSWORD,
+    _empty_postgres,
+    make_centre,
+    seed_people,
+    totp_code,
+)
 
 ROOT = Path(__file__).parent.parent
 SECRET = "x" * 48
@@ -178,6 +185,14 @@ async def log_in(client: httpx2.AsyncClient, base: str, username: str) -> None:
         data={"csrf": found.group(1), "username": username, "password": PASSWORD},
     )
     assert response.status_code == 303, response.text
+    if response.headers["location"] == "/login/code":  # the seeded admin types the app's code
+        page = (await client.get(f"{base}/login/code")).text
+        found = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert found is not None
+        response = await client.post(
+            f"{base}/login/code", data={"csrf": found.group(1), "code": totp_code(ADMIN_TOTP)}
+        )
+        assert response.status_code == 303, response.text
 
 
 async def next_change(

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from capacity.errors import Unauthorized
+from capacity.errors import Forbidden, Unauthorized
 from capacity.models import User
-from web.auth import current_user
+from web.auth import SetupNeeded, current_user
 from web.feed import Change, ChangeFeed, FeedFull
 from web.problems import problem
 from web.services import Services
@@ -58,11 +58,11 @@ def may_see(user: User, change: Change) -> bool:
 
 async def viewer(request: Request) -> User | None:
     """The logged-in staff member, adviser or admin; None for everyone else."""
-    if "uid" not in request.session:
+    if "sid" not in request.session:
         return None
     try:
         return await current_user(request, "staff", "adviser", "admin")
-    except Unauthorized:
+    except (Unauthorized, Forbidden, SetupNeeded):  # not (yet) allowed: the public stream
         return None
 
 
