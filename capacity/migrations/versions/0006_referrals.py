@@ -101,11 +101,13 @@ def upgrade() -> None:
         sa.Column("answered_at", capacity.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("answered_by", sa.String(length=120), nullable=True),
         sa.CheckConstraint(
-            "(status = 'declined' AND reason IS NOT NULL) OR (status != 'declined' AND reason IS NULL)",
+            "(status = 'declined' AND reason IS NOT NULL) "
+            "OR (status != 'declined' AND reason IS NULL)",
             name=op.f("ck_referral_requests_declined_with_reason"),
         ),
         sa.CheckConstraint(
-            "reason IS NULL OR reason IN ('no_place', 'needs_not_met', 'too_close_to_danger', 'risk_assessment', 'other')",
+            "reason IS NULL OR reason IN ('no_place', 'needs_not_met', "
+            "'too_close_to_danger', 'risk_assessment', 'other')",
             name=op.f("ck_referral_requests_reason_known"),
         ),
         sa.CheckConstraint(
