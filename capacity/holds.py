@@ -214,6 +214,50 @@ async def release(session: AsyncSession, hold_id: str, *, actor: Principal) -> H
     )
 
 
+async def extend(
+    session: AsyncSession, hold_id: str, until: datetime, *, actor: Principal, now: datetime
+) -> Hold:
+    """Keep an active hold until `until` (audited); raises NotFound, or Conflict when the hold
+    has already ended or its time has run out (even if no sweep has expired it yet)."""
+    hold = await session.get(Hold, hold_id, populate_existing=True)
+    if hold is None:
+        raise NotFound("No such hold")
+    before = hold.expires_at
+    kept = await session.execute(
+        update(Hold)
+        .where(and_(Hold.id == hold_id, Hold.status == "active", Hold.expires_at > now))
+        .values(expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(hold)
+    if kept.rowcount != 1:  # type: ignore[attr-defined]
+        status = "expired" if hold.status == "active" else hold.status
+        raise Conflict(f"This hold is already {status}", hold_status=status)
+    unit = await session.get(Unit, hold.unit_id)
+    assert unit is not None
+    audit.record(
+        session,
+        actor=actor.name,
+        action="hold.extended",
+        entity="hold",
+        entity_id=hold.id,
+        centre_id=unit.centre_id,
+        before={"expires_at": before.isoformat()},
+        after=hold_record(hold),
+        at=now,
+    )
+    return hold
+
+
+async def end(session: AsyncSession, hold_id: str, status: str, *, now: datetime) -> Hold:
+    """End an active hold on the registry's own authority ("released" or "expired"), as when
+    the referral it belongs to is placed elsewhere or expires. Raises NotFound or Conflict
+    (already ended; or the database refused to move the counters)."""
+    if status not in ("released", "expired"):
+        raise ValueError(status)
+    return await _resolve(session, hold_id, status, actor=None, now=now, take_places=False)
+
+
 async def expire_due(session: AsyncSession, now: datetime | None = None) -> int:
     """Expire every active hold past its time; returns how many. Safe to run concurrently.
 

@@ -40,6 +40,9 @@ UNIT_KINDS = ("women", "men")
 HOLD_STATUSES = ("active", "confirmed", "released", "expired")
 ROLES = ("staff", "adviser", "admin")
 AVAILABILITY_SOURCES = ("demo", "staff", "api", "import")
+REFERRAL_STATUSES = ("pending", "placed", "expired", "withdrawn")
+REQUEST_STATUSES = ("pending", "accepted", "declined", "withdrawn", "expired")
+DECLINE_REASONS = ("no_place", "needs_not_met", "too_close_to_danger", "risk_assessment", "other")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -229,6 +232,109 @@ class Hold(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+
+
+class Referral(Base):
+    """An adviser's request for a place, sent to up to three centres at once (capacity.referrals).
+
+    Keeps the party's shape only. The callback line and the note exist while it is pending: a
+    CHECK refuses an ended referral that still has them.
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        CheckConstraint(_in("status", REFERRAL_STATUSES), name="status"),
+        CheckConstraint(
+            "status = 'pending' OR (callback IS NULL AND note IS NULL)", name="forgets"
+        ),
+        CheckConstraint(
+            "status != 'placed' OR (placed_centre_id IS NOT NULL AND placed_at IS NOT NULL)",
+            name="placed",
+        ),
+        CheckConstraint("asked BETWEEN 1 AND 5", name="asked"),
+        Index("ix_referrals_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    party: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str | None] = mapped_column(String(16))
+    arrival_by: Mapped[datetime]
+    callback: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(String(300))
+    asked: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(120), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    placed_centre_id: Mapped[str | None] = mapped_column(
+        ForeignKey("centres.id", ondelete="RESTRICT")
+    )
+    placed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    requests: Mapped[list[ReferralRequest]] = relationship(
+        back_populates="referral", order_by="ReferralRequest.created_at"
+    )
+
+
+class ReferralRequest(Base):
+    """One centre asked about one referral, with the hold that keeps its place meanwhile."""
+
+    __tablename__ = "referral_requests"
+    __table_args__ = (
+        UniqueConstraint("referral_id", "centre_id"),
+        CheckConstraint(_in("status", REQUEST_STATUSES), name="status"),
+        CheckConstraint(f"reason IS NULL OR {_in('reason', DECLINE_REASONS)}", name="reason_known"),
+        CheckConstraint(
+            "(status = 'declined' AND reason IS NOT NULL) "
+            "OR (status != 'declined' AND reason IS NULL)",
+            name="declined_with_reason",
+        ),
+        CheckConstraint("reason_text IS NULL OR reason = 'other'", name="reason_text"),
+        Index("ix_referral_requests_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), index=True
+    )
+    centre_id: Mapped[str] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
+    hold_id: Mapped[str] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(24))
+    reason_text: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(120))
+
+    referral: Mapped[Referral] = relationship(back_populates="requests")
+
+
+class Watch(Base):
+    """An adviser waiting for a place for a party near a place (capacity.watches); 24 hours."""
+
+    __tablename__ = "watches"
+    __table_args__ = (
+        CheckConstraint("max_km > 0 AND max_km <= 2000", name="max_km"),
+        CheckConstraint(
+            "latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="coords"
+        ),
+        Index("ix_watches_expires_at", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    adviser: Mapped[str] = mapped_column(String(120), index=True)
+    party: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str | None] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(String(120))
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    max_km: Mapped[float]
+    matched: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    dismissed_at: Mapped[datetime | None]
 
 
 class Event(Base):

@@ -1,14 +1,16 @@
 """Unmet-need statistics: counts per day and region, never anything about a person.
 
 Searches are counted into `daily_counts` (callers buffer and flush them); hold outcomes are
-read from the audit trail, so they cost no extra write.
+read from the audit trail, so they cost no extra write. Referral outcomes are counted into
+`daily_counts` by capacity.referrals in the transaction that decides them, per asked centre's
+region: requests sent, accepted, declined (detail: the reason code), expired and withdrawn.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -25,7 +27,14 @@ HOLD_ACTIONS = {
     "hold.expired": "expired",
     "hold.released": "released",
 }
-COLUMNS = ("searches", "no_place", "holds", "confirmed", "expired", "released")
+REFERRAL_METRICS = (
+    "referral_requests",
+    "referral_accepted",
+    "referral_declined",
+    "referral_expired",
+    "referral_withdrawn",
+)
+COLUMNS = ("searches", "no_place", "holds", "confirmed", "expired", "released", *REFERRAL_METRICS)
 Key = tuple[date, str, str, str]  # day, region, metric, detail
 
 
@@ -73,14 +82,17 @@ class Row:
     region: str
     values: dict[str, int]
     unmet: dict[str, int]
+    declined: dict[str, int] = field(default_factory=dict)  # referral declines by reason
 
 
 async def table(session: AsyncSession, days: int = 30, today: date | None = None) -> list[Row]:
-    """Per day and region, newest first: searches, no place, hold outcomes, unmet needs."""
+    """Per day and region, newest first: searches, no place, hold and referral outcomes
+    (declines also by reason), unmet needs."""
     today = today or datetime.now(UTC).date()
     since = today - timedelta(days=days - 1)
     cells: dict[tuple[date, str], dict[str, int]] = {}
     unmet: dict[tuple[date, str], dict[str, int]] = {}
+    declined: dict[tuple[date, str], dict[str, int]] = {}
     stored = await session.execute(
         select(
             DailyCount.day,
@@ -93,8 +105,11 @@ async def table(session: AsyncSession, days: int = 30, today: date | None = None
     for day, region, metric, detail, count in stored:
         if metric == "unmet":
             unmet.setdefault((day, region), {})[detail] = count
-        else:
-            cells.setdefault((day, region), {})[metric] = count
+            continue
+        cell = cells.setdefault((day, region), {})
+        cell[metric] = cell.get(metric, 0) + count  # a metric with details adds them up
+        if metric == "referral_declined":
+            declined.setdefault((day, region), {})[detail] = count
     start = datetime.combine(since, time.min, tzinfo=UTC)
     events = await session.execute(
         select(Event.at, Event.action, Centre.region)
@@ -112,6 +127,7 @@ async def table(session: AsyncSession, days: int = 30, today: date | None = None
             region,
             {c: cells.get((day, region), {}).get(c, 0) for c in COLUMNS},
             unmet.get((day, region), {}),
+            declined.get((day, region), {}),
         )
         for day, region in keys
     ]

@@ -26,6 +26,9 @@ POSTGRES_URL = _BASE_URL.set(database=f"{_BASE_URL.database}_{os.getpid()}").ren
     hide_password=False
 )
 TABLES = (
+    "referral_requests",
+    "referrals",
+    "watches",
     "login_sessions",
     "recovery_codes",
     "holds",
