@@ -459,14 +459,13 @@ def _split_country(text: str) -> tuple[str, str | None]:
     country, or that is only a country's name, comes back whole with None."""
     prefix = _COUNTRY_PREFIX.fullmatch(text)
     if prefix:
-        country = "DK" if prefix.group(1).lower() == "dk" else "NO"
-        return prefix.group(2), country
+        return prefix.group(2), "DK" if prefix.group(1).lower() == "dk" else "NO"
     words = re.split(r"([\s,()]+)", text)
     for position in (len(words) - 1, 0):
-        country = _COUNTRIES.get(name_key(words[position]))
+        named = _COUNTRIES.get(name_key(words[position]))
         rest = "".join(words[:position] + words[position + 1 :]).strip(" ,()")
-        if country is not None and rest:
-            return " ".join(rest.split()), country
+        if named is not None and rest:
+            return " ".join(rest.split()), named
     return text, None
 
 
