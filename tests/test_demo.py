@@ -28,10 +28,10 @@ def test_the_demo_file_names_real_municipalities_and_one_centre_per_municipality
     assert len({c["id"] for c in centres}) == len(centres) >= 21
     served: Counter[str] = Counter()
     for centre in centres:
-        host = gazetteer.municipality(centre["host_municipality"])
+        host = gazetteer.municipality(centre["host_municipality"], centre["country"])
         assert host is not None, centre["id"]
         for code in centre["serves"]:
-            assert gazetteer.municipality(code) is not None, (centre["id"], code)
+            assert gazetteer.municipality(code, centre["country"]) is not None, (centre["id"], code)
         if centre["status"] == "open":
             served.update(centre["serves"])
     assert [code for code, count in served.items() if count > 1] == []

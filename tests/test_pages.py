@@ -232,7 +232,7 @@ def test_accept_language_picks_the_page_language_without_a_cookie(client: TestCl
 def test_the_language_switcher_links_keep_the_search(client: TestClient) -> None:
     page = soup(client.get("/", params={"q": "Bodø"}))
     links = {a["lang"]: a["href"] for a in page.select(".languages a")}
-    assert set(links) == {"nb", "nn", "se", "en", "pl", "uk", "ar", "so", "ti"}
+    assert set(links) == {"nb", "nn", "se", "da", "en", "pl", "uk", "ar", "so", "ti"}
     assert "q=Bod" in links["en"] and "lang=en" in links["en"]
 
 

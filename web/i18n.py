@@ -47,6 +47,7 @@ LANGUAGES = {
         Language("lettlest", "Lettlest", babel="nb", html="nb"),
         Language("nn", "Norsk nynorsk"),
         Language("se", "Davvisámegiella"),
+        Language("da", "Dansk"),
         Language("en", "English"),
         Language("pl", "Polski"),
         Language("uk", "Українська"),

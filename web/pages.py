@@ -30,7 +30,7 @@ SEARCH_FIELDS = (
     "min_km",
     "max_km",
 )
-LANGUAGE_CHOICES = ("nb", "nn", "se", "en", "pl", "uk", "ar", "so", "ti", "ru", "fa", "es")
+LANGUAGE_CHOICES = ("nb", "nn", "se", "da", "en", "pl", "uk", "ar", "so", "ti", "ru", "fa", "es")
 DISTANCES = (50, 100, 200, 400)
 
 
@@ -78,6 +78,7 @@ async def home(request: Request) -> Response:
             if not live_refresh(request):
                 svc.count_search(understood.county, query.party, outcome)
             context.update(outcome=outcome, understood=understood, groups=list(Group))
+            context["helplines"] = helplines(understood.country)
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates
         except PlaceNotFound:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from capacity import website
-from capacity.helplines import helplines
+from capacity.helplines import helplines, national
 from capacity.models import utcnow
 from capacity.party import Need
 from capacity.reasons import Reason
@@ -144,6 +144,7 @@ class Pages:
             "needs_all": Need,
             "group_label": lambda group: gettext(GROUPS[group]),
             "helplines": helplines("NO"),
+            "national_helpline": national,
         }
 
 
