@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,10 +14,7 @@ from starlette.testclient import TestClient
 from capacity import registry
 from capacity.db import session_factory
 from capacity.geocoder import Gazetteer
-from tests.conftest import make_centre, seed_people
-from tests.test_staff import csrf_of, login
-from web.app import create_app
-from web.config import Settings
+from tests.helpers import csrf_of, login, make_centre, seed_people, soup
 
 NOTE = "Back door after 22:00, ask for the duty phone"
 
@@ -47,23 +43,6 @@ async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[dic
         await session.commit()
         tokens = await seed_people(session)
     yield tokens
-
-
-@pytest.fixture
-def client(seeded: dict[str, str], database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": database_url,
-            "HAVN_DATA_DIR": str(tmp_path),
-            "HAVN_INDEX_REFRESH_SECONDS": "0",
-        }
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield client
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def test_the_console_is_for_advisers_only(client: TestClient) -> None:

@@ -29,7 +29,7 @@ from capacity.models import (
 )
 from capacity.party import Child, Party
 from capacity.search import Point
-from tests.conftest import make_centre
+from tests.helpers import make_centre
 
 ADVISER = Principal("adviser-1", "adviser")
 OTHER_ADVISER = Principal("adviser-2", "adviser")

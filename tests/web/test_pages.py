@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
-from starlette.types import Message
 
 from capacity import registry
 from capacity.db import session_factory
 from capacity.geocoder import Gazetteer
 from capacity.models import utcnow
-from tests.conftest import make_centre
-from web.app import create_app
-from web.config import Settings
+from tests.helpers import asgi, make_centre, soup
 from web.i18n import LANGUAGES
 
 SECRET = "Secret adviser note: back door code 4711"
 
 
-@pytest.fixture(params=["sqlite"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
     """Pages read what the API reads; SQLite is enough here (the API tests cover both)."""
-    from capacity import migrate
-
-    url = f"sqlite:///{tmp_path / 'pages.sqlite3'}"
-    migrate.upgrade(url)
-    return url
+    return sqlite_url
 
 
 @pytest.fixture
@@ -74,23 +65,6 @@ async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[Asy
         )
         await session.commit()
     yield engine
-
-
-@pytest.fixture
-def client(seeded: AsyncEngine, database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": database_url,
-            "HAVN_DATA_DIR": str(tmp_path),
-            "HAVN_INDEX_REFRESH_SECONDS": "0",
-        }
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield client
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 PAGES = ["/", "/?q=Bodø", "/centres/bodo", "/municipalities", "/safety", "/nowhere"]
@@ -349,32 +323,7 @@ def test_links_on_a_404_never_lead_to_another_site(client: TestClient, path: str
 def raw_get(client: TestClient, path: str) -> tuple[int, str]:
     """GET with `path` exactly as a server hands it to the app (percent-decoded: a real
     server gives "/\\evil.example" for "/%5Cevil.example", which the test client does not)."""
-    messages: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        messages.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("203.0.113.9", 5000),
-        "root_path": "",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")],
-    }
-    assert client.portal is not None
-    client.portal.call(client.app, scope, receive, send)
-    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    status, body = asgi(client, "GET", path, {}, peer=("203.0.113.9", 5000))
     return status, body.decode()
 
 

@@ -12,36 +12,30 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx2
+import httpx
 import pytest
 
-from capacity import accounts, registry
+from capacity import accounts
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
-from tests.conftest import (
+from tests.helpers import (
     ADMIN_TOTP,
     PASSWORD,
-    _empty_postgres,
-    make_centre,
-    seed_people,
+    add_people,
+    empty_postgres,
+    free_port,
+    seed_bodo_and_oslo,
     totp_code,
+    wait_for_port,
+    web_process,
 )
 
-ROOT = Path(__file__).parent.parent
 SECRET = "x" * 48
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class RedisServer:
@@ -73,38 +67,12 @@ class RedisServer:
             self.process = None
 
 
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on {port}")
-
-
 class Worker:
     """One `uvicorn web.app:create_app` process."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "web.app:create_app",
-                "--factory",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        self.process = web_process(self.port, env)
         wait_for_port(self.port)
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -119,23 +87,10 @@ class Worker:
 
 @pytest.fixture
 async def registry_url(postgres_url: str, gazetteer: Gazetteer) -> AsyncIterator[tuple[str, str]]:
-    await _empty_postgres(postgres_url)
+    await empty_postgres(postgres_url)
     engine = create_engine(postgres_url)
     async with session_factory(engine)() as session:
-        for centre_id, code in (("bodo", "1804"), ("oslo", "0301")):
-            centre = make_centre(centre_id, gazetteer, code)
-            await registry.add_centre(session, centre, actor="test")
-            await registry.set_availability(
-                session,
-                centre.units[0],
-                free_beds=3,
-                free_family_rooms=1,
-                free_accessible_rooms=1,
-                actor="test",
-                source="staff",
-            )
-        await session.commit()
-        tokens = await seed_people(session)
+        tokens = await seed_bodo_and_oslo(session, gazetteer)
     await engine.dispose()
     yield postgres_url, tokens["token-a"]
 
@@ -164,7 +119,7 @@ def redis_server() -> Iterator[RedisServer]:
     server.stop()
 
 
-async def put_beds(client: httpx2.AsyncClient, base: str, token: str, beds: int) -> None:
+async def put_beds(client: httpx.AsyncClient, base: str, token: str, beds: int) -> None:
     url = f"{base}/api/v1/centres/bodo/units/women/availability"
     etag = (await client.get(url)).headers["etag"]
     response = await client.put(
@@ -175,7 +130,7 @@ async def put_beds(client: httpx2.AsyncClient, base: str, token: str, beds: int)
     assert response.status_code == 200, response.text
 
 
-async def log_in(client: httpx2.AsyncClient, base: str, username: str) -> None:
+async def log_in(client: httpx.AsyncClient, base: str, username: str) -> None:
     """Log the client in through the login form, as a person would (session cookie)."""
     page = (await client.get(f"{base}/login")).text
     found = re.search(r'name="csrf" value="([^"]+)"', page)
@@ -196,16 +151,16 @@ async def log_in(client: httpx2.AsyncClient, base: str, username: str) -> None:
 
 
 async def next_change(
-    client: httpx2.AsyncClient, base: str, trigger: object, within: float
+    client: httpx.AsyncClient, base: str, trigger: object, within: float
 ) -> tuple[dict[str, object], float]:
     """Open /events as an adviser, run `trigger`, return the first change and how long it took."""
-    async with httpx2.AsyncClient() as adviser:
+    async with httpx.AsyncClient() as adviser:
         await log_in(adviser, base, "adviser")
         return await _next_change(adviser, base, trigger, within)
 
 
 async def _next_change(
-    client: httpx2.AsyncClient, base: str, trigger: object, within: float
+    client: httpx.AsyncClient, base: str, trigger: object, within: float
 ) -> tuple[dict[str, object], float]:
     async with client.stream("GET", f"{base}/events?centre=bodo", timeout=within + 5) as stream:
         lines = stream.aiter_lines()
@@ -219,7 +174,7 @@ async def _next_change(
     raise AssertionError("no change event")
 
 
-async def metric(client: httpx2.AsyncClient, base: str, name: str) -> float:
+async def metric(client: httpx.AsyncClient, base: str, name: str) -> float:
     for line in (await client.get(f"{base}/metrics")).text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
@@ -234,7 +189,7 @@ async def test_a_change_in_one_worker_reaches_a_subscriber_of_another_through_re
     env = environment(url, tmp_path, redis_server.port, poll=60)
     first, second = Worker(env), Worker(env)
     try:
-        async with httpx2.AsyncClient() as client:
+        async with httpx.AsyncClient() as client:
             change, seconds = await next_change(
                 client, second.base, put_beds(client, first.base, token, 2), within=10
             )
@@ -255,7 +210,7 @@ async def test_redis_down_falls_back_to_polling_and_push_resumes(
     env = environment(url, tmp_path, redis_server.port, poll=1)
     first, second = Worker(env), Worker(env)
     try:
-        async with httpx2.AsyncClient() as client:
+        async with httpx.AsyncClient() as client:
             assert await metric(client, second.base, "havn_feed_redis_connected") == 1
             redis_server.stop()
             ready = await client.get(f"{second.base}/readyz")
@@ -287,7 +242,7 @@ async def test_without_redis_one_worker_pushes_its_own_changes(
     url, token = registry_url
     worker = Worker(environment(url, tmp_path, None, poll=60))
     try:
-        async with httpx2.AsyncClient() as client:
+        async with httpx.AsyncClient() as client:
             change, seconds = await next_change(
                 client, worker.base, put_beds(client, worker.base, token, 2), within=10
             )
@@ -296,7 +251,7 @@ async def test_without_redis_one_worker_pushes_its_own_changes(
         worker.stop()
 
 
-async def place_hold(client: httpx2.AsyncClient, base: str, token: str, adults: int) -> None:
+async def place_hold(client: httpx.AsyncClient, base: str, token: str, adults: int) -> None:
     response = await client.post(
         f"{base}/api/v1/holds",
         json={"centre": "bodo", "unit": "women", "adults": str(adults), "minutes": 60},
@@ -307,17 +262,9 @@ async def place_hold(client: httpx2.AsyncClient, base: str, token: str, adults: 
 
 async def create_accounts(url: str) -> None:
     """An administrator adds a user and an API token (through the registry, like the admin page)."""
+    await add_people(url, ("new-staff", "staff", "bodo"), actor="admin")
     engine = create_engine(url)
     async with session_factory(engine)() as session:
-        await accounts.create_user(
-            session,
-            username="new-staff",
-            display_name="New",
-            role="staff",
-            centre_id="bodo",
-            password=PASSWORD,
-            actor="admin",
-        )
         await accounts.create_token(
             session, name="new-token", role="staff", centre_id="bodo", actor="admin"
         )
@@ -326,7 +273,7 @@ async def create_accounts(url: str) -> None:
 
 
 async def read_events(
-    client: httpx2.AsyncClient, base: str, during: object, seconds: float
+    client: httpx.AsyncClient, base: str, during: object, seconds: float
 ) -> list[str]:
     """Every line (comments and retry aside) of /events while `during` runs and `seconds` after."""
     lines: list[str] = []
@@ -358,7 +305,7 @@ async def test_an_anonymous_watcher_learns_nothing_but_a_coalesced_refresh(
     url, token = registry_url
     worker = Worker(environment(url, tmp_path, None, poll=0.2))
     try:
-        async with httpx2.AsyncClient() as watcher, httpx2.AsyncClient() as writer:
+        async with httpx.AsyncClient() as watcher, httpx.AsyncClient() as writer:
             _, adviser_token = await _tokens(url)
 
             async def hold_and_accounts() -> None:
@@ -413,10 +360,10 @@ async def test_each_role_stream_shows_only_what_the_role_may_see(
     oslo_token, adviser_token = await _tokens(url)
     try:
         async with (
-            httpx2.AsyncClient() as staff_b,
-            httpx2.AsyncClient() as adviser,
-            httpx2.AsyncClient() as admin,
-            httpx2.AsyncClient() as writer,
+            httpx.AsyncClient() as staff_b,
+            httpx.AsyncClient() as adviser,
+            httpx.AsyncClient() as admin,
+            httpx.AsyncClient() as writer,
         ):
             for client, name in ((staff_b, "staff-b"), (adviser, "adviser"), (admin, "admin")):
                 await log_in(client, worker.base, name)
@@ -466,7 +413,7 @@ async def test_an_open_stream_does_not_keep_the_server_from_stopping(
     worker = Worker(environment(url, tmp_path, None, poll=1))
     try:
         async with (
-            httpx2.AsyncClient() as client,
+            httpx.AsyncClient() as client,
             client.stream("GET", f"{worker.base}/events", timeout=30) as stream,
         ):
             assert (await anext(stream.aiter_lines())).startswith("retry:")
@@ -485,7 +432,7 @@ async def test_beyond_the_stream_limit_events_answer_503_with_retry_after(
     env = environment(url, tmp_path, None, poll=1) | {"HAVN_MAX_STREAMS": "2"}
     worker = Worker(env)
     try:
-        async with httpx2.AsyncClient() as client:
+        async with httpx.AsyncClient() as client:
             async with (
                 client.stream("GET", f"{worker.base}/events", timeout=10) as one,
                 client.stream("GET", f"{worker.base}/events", timeout=10) as two,

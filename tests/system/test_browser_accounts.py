@@ -3,47 +3,21 @@ pass axe-core and fit a 360 px phone."""
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
 from playwright.sync_api import Browser, Page
 
-from capacity import accounts
-from capacity.db import create_engine, session_factory
-from tests import test_browser
-from tests.conftest import PASSWORD
+from tests.helpers import AXE, PASSWORD, add_people, run_async
 
-site, browser = test_browser.site, test_browser.browser
 AXE_RULES = "{runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}"
-
-
-def add_adviser(url: str, username: str) -> None:
-    async def add() -> None:
-        engine = create_engine(url)
-        async with session_factory(engine)() as session:
-            await accounts.create_user(
-                session,
-                username=username,
-                display_name="Adviser",
-                role="adviser",
-                centre_id=None,
-                password=PASSWORD,
-                actor=username,
-            )
-            await session.commit()
-        await engine.dispose()
-
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
-        pool.submit(lambda: asyncio.run(add())).result()
 
 
 def check(page: Page) -> None:
     """No axe violations and nothing wider than a 360 px phone."""
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    page.add_script_tag(path=str(test_browser.AXE))
+    page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate(f"axe.run(document, {AXE_RULES})")
     assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]] == []
 
@@ -51,7 +25,7 @@ def check(page: Page) -> None:
 def test_an_adviser_sets_up_two_factor_and_signs_in_with_it(
     browser: Browser, site: dict[str, str]
 ) -> None:
-    add_adviser(site["db"], "kari")
+    run_async(add_people(site["db"], ("kari", "adviser", None)))
     # No JavaScript in the pages (axe is injected by the test with the CSP bypassed).
     context = browser.new_context(
         java_script_enabled=False, bypass_csp=True, viewport={"width": 360, "height": 800}

@@ -19,21 +19,12 @@ from starlette.testclient import TestClient
 from capacity import accounts
 from capacity.db import session_factory
 from capacity.models import Event, LoginSession, RecoveryCode, User, utcnow
-from tests import test_staff
-from tests.conftest import ADMIN_TOTP, PASSWORD, totp_code
-from tests.test_staff import csrf_of, login, page
+from tests.helpers import ADMIN_TOTP, PASSWORD, csrf_of, login, settings_for, soup, totp_code
 from web.app import create_app
 from web.config import Settings
 from web.ratelimit import RateLimiter
 
 NEW_PASSWORD = "a brand new passphrase for today"
-seeded, app_settings, client = test_staff.seeded, test_staff.app_settings, test_staff.client
-
-
-def settings_with(database_url: str, tmp_path: Path, **extra: str) -> Settings:
-    return Settings.from_environ(
-        {"HAVN_DATABASE_URL": database_url, "HAVN_DATA_DIR": str(tmp_path), **extra}
-    )
 
 
 def post_form(client: TestClient, path: str, form_path: str, **fields: str) -> Any:
@@ -127,7 +118,7 @@ def test_one_address_is_limited_to_30_failures_whatever_names_it_tries(
 def test_behind_a_trusted_proxy_each_client_has_its_own_allowance(
     seeded: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_with(database_url, tmp_path, HAVN_TRUSTED_PROXIES="10.0.0.0/24")
+    settings = settings_for(database_url, tmp_path, HAVN_TRUSTED_PROXIES="10.0.0.0/24")
     proxy = ("10.0.0.7", 40000)
     with TestClient(create_app(settings), client=proxy) as client:
         attacker = {"X-Forwarded-For": "203.0.113.66"}
@@ -209,7 +200,7 @@ async def test_deactivating_a_user_ends_their_sessions_at_once(
     login(client, "admin")
     target = await fetch_user(engine, "staff-a")
     done = post_form(client, f"/admin/users/{target.id}/active", "/admin", active="false")
-    assert done.status_code == 200 and page(done).select_one(".saved")
+    assert done.status_code == 200 and soup(done).select_one(".saved")
     client.cookies.clear()
     client.cookies.update(staff)
     assert client.get("/staff", follow_redirects=False).status_code == 303
@@ -226,14 +217,14 @@ async def test_an_admin_cannot_deactivate_themselves(
     login(client, "admin")
     me = await fetch_user(engine, "admin")
     refused = post_form(client, f"/admin/users/{me.id}/active", "/admin", active="false")
-    assert refused.status_code == 403 and page(refused).select_one(".problem")
+    assert refused.status_code == 403 and soup(refused).select_one(".problem")
     assert (await fetch_user(engine, "admin")).active
 
 
 def test_over_https_cookies_are_secure_and_hsts_is_sent(
     seeded: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_with(database_url, tmp_path, HAVN_HTTPS="true")
+    settings = settings_for(database_url, tmp_path, HAVN_HTTPS="true")
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         response = login(client, "staff-a")
         cookies = response.headers.get_list("set-cookie")
@@ -273,7 +264,7 @@ async def test_a_temporary_password_opens_nothing_but_the_password_page(
     for path in ("/staff", "/staff/history", "/console", "/admin"):
         response = client.get(path, follow_redirects=False)
         assert response.headers.get("location") == "/account/password", path
-    form = page(client.get("/account/password"))
+    form = soup(client.get("/account/password"))
     assert form.select_one("form[action='/account/password']")
     token = csrf_of(client.get("/account/password").text)
     action = client.post(
@@ -322,16 +313,16 @@ def test_guessing_the_current_password_logs_the_browser_out(client: TestClient) 
 
 def enrol(client: TestClient) -> tuple[str, list[str]]:
     """Set up the authenticator as a person does: read the key, type the code."""
-    form = page(client.get("/account/two-factor"))
+    form = soup(client.get("/account/two-factor"))
     qr = form.select_one("img.qr")
     assert qr is not None and qr["src"].startswith("data:image/svg+xml")
     assert qr.get("alt")
     secret = form.select_one("#totp-secret").get_text().replace(" ", "")
     wrong = post_form(client, "/account/two-factor", "/account/two-factor", code="000000")
-    assert wrong.status_code == 422 and page(wrong).select_one(".problem")
+    assert wrong.status_code == 422 and soup(wrong).select_one(".problem")
     done = post_form(client, "/account/two-factor", "/account/two-factor", code=totp_code(secret))
     assert done.status_code == 200
-    codes = [item.get_text() for item in page(done).select("#recovery-codes code")]
+    codes = [item.get_text() for item in soup(done).select("#recovery-codes code")]
     assert len(codes) == 10 and len(set(codes)) == 10
     return secret, codes
 
@@ -358,7 +349,7 @@ async def test_an_adviser_enrols_and_then_signs_in_with_a_code(
     assert login(client, "adviser").headers["location"] == "/login/code"
     assert client.get("/console", follow_redirects=False).status_code == 303  # not yet in
     wrong = second_step(client, "123456" if totp_code(secret) != "123456" else "654321")
-    assert wrong.status_code == 401 and page(wrong).select_one("#code-error")
+    assert wrong.status_code == 401 and soup(wrong).select_one("#code-error")
     # the step spent on enrolment is refused; the app shows the next one 30 s later
     spent = (await fetch_user(engine, "adviser")).totp_last_step
     assert spent is not None
@@ -422,7 +413,7 @@ async def test_an_admin_without_an_authenticator_is_sent_to_enrol(
 def test_a_role_can_be_required_to_use_two_factor(
     seeded: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_with(database_url, tmp_path, HAVN_TWO_FACTOR_ROLES="staff")
+    settings = settings_for(database_url, tmp_path, HAVN_TWO_FACTOR_ROLES="staff")
     with TestClient(create_app(settings)) as client:
         assert login(client, "staff-a").headers["location"] == "/account/two-factor"
         client.cookies.clear()

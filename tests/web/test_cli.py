@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-
-def havn(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "web.cli", *args],
-        env={k: v for k, v in os.environ.items() if not k.startswith("HAVN_")} | env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.helpers import havn
 
 
 def test_upgrade_and_demo_load_twice(tmp_path: Path) -> None:

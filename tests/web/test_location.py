@@ -8,8 +8,6 @@ point and say so; the migration snaps rows stored before. On SQLite and PostgreS
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,15 +23,9 @@ from starlette.testclient import TestClient
 
 from capacity import migrate, registry
 from capacity.db import create_engine, session_factory
-from capacity.exchange_csv import COLUMNS
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, Event, utcnow
-from tests import test_staff
-from tests.conftest import _database, make_centre
-from tests.test_staff import csrf_of, login, page
-
-# The staff tests' registry (bodo, oslo, a user per role) and app, on both engines.
-seeded, app_settings, client = test_staff.seeded, test_staff.app_settings, test_staff.client
+from tests.helpers import centre_row, csrf_of, csv_file, login, make_centre, reset_database, soup
 
 SECRET = (62.4681234, 6.1543210)  # where the centre "really" is: never to be learnt
 FAR_SECRET = (62.4012345, 6.3456789)  # another secret point, 12.7 km from the public one
@@ -48,34 +40,6 @@ def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(Geodesic.WGS84.Inverse(a[0], a[1], b[0], b[1], Geodesic.DISTANCE)["s12"])
 
 
-def centre_row(centre_id: str, point: tuple[float, float], host: str = "1508") -> dict[str, str]:
-    return {column: "" for column in COLUMNS} | {
-        "id": centre_id,
-        "name": f"{centre_id.title()} krisesenter",
-        "country": "NO",
-        "region": "Møre og Romsdal",
-        "host_municipality": host,
-        "serves": host,
-        "status": "open",
-        "interpreter": "true",
-        "latitude": repr(point[0]),
-        "longitude": repr(point[1]),
-        **{f"women_{n}": "4" for n in ("beds", "rooms")},
-        **{f"women_{n}": "1" for n in ("family_rooms", "accessible_rooms")},
-        **{f"women_{n}": "false" for n in ("pets", "substance_use", "trafficking", "sami")},
-        **{f"women_{n}": "false" for n in ("lgbtq", "hearing", "vision")},
-        "women_children": "true",
-    }
-
-
-def csv_file(*rows: dict[str, str]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
 def import_as_admin(client: TestClient, text: bytes) -> BeautifulSoup:
     login(client, "admin")
     token = csrf_of(client.get("/admin").text)
@@ -86,7 +50,7 @@ def import_as_admin(client: TestClient, text: bytes) -> BeautifulSoup:
     )
     assert response.status_code == 200, response.text
     client.cookies.clear()
-    return page(response)
+    return soup(response)
 
 
 def shown(client: TestClient, centre_id: str, origin: tuple[float, float], km: float) -> bool:
@@ -204,7 +168,7 @@ async def test_an_import_with_an_unknown_host_municipality_is_refused_and_says_w
         files={"file": ("centres.csv", csv_file(row), "text/csv")},
     )
     assert response.status_code == 422
-    problem = page(response).select_one("p.problem[role=alert]")
+    problem = soup(response).select_one("p.problem[role=alert]")
     assert problem is not None and "nothing was imported" in problem.get_text()
 
     async def count() -> int:
@@ -232,12 +196,12 @@ async def test_a_new_host_municipality_moves_the_point_there_and_the_admin_is_to
 ) -> None:
     response = admin_edit(client, "bodo", name="Bodø krisesenter", host_municipality="1505")
     assert response.status_code == 200  # type: ignore[attr-defined]
-    told = page(response).select_one("p.saved[role=status]")
+    told = soup(response).select_one("p.saved[role=status]")
     assert told is not None and "now the point of Kristiansund (63.11, 7.73)" in told.get_text()
     assert await point_of(engine, "bodo") == (63.11, 7.73, "1505", "Møre og Romsdal")
-    hint = page(client.get("/admin")).select_one("#host_municipality-bodo-hint")
+    hint = soup(client.get("/admin")).select_one("#host_municipality-bodo-hint")
     assert hint is not None and "Kristiansund (63.11, 7.73)" in hint.get_text()
-    field = page(client.get("/admin")).select_one("#host_municipality-bodo")
+    field = soup(client.get("/admin")).select_one("#host_municipality-bodo")
     assert field is not None and "host_municipality-bodo-hint" in str(field["aria-describedby"])
 
 
@@ -255,7 +219,7 @@ async def test_an_admin_edit_snaps_a_precise_point_stored_before_and_ignores_coo
     response = admin_edit(
         client, "bodo", name="Bodø krisesenter", latitude="67.2804123", longitude="14.4049"
     )
-    told = page(response).select_one("p.saved[role=status]")
+    told = soup(response).select_one("p.saved[role=status]")
     assert told is not None and "now the point of Bodø (67.28, 14.40)" in told.get_text()
     assert (await point_of(engine, "bodo"))[:2] == (67.28, 14.4)
 
@@ -266,7 +230,7 @@ async def test_an_admin_edit_to_an_unknown_municipality_changes_nothing(
     before = await point_of(engine, "bodo")
     response = admin_edit(client, "bodo", name="Renamed", host_municipality="9999")
     assert response.status_code == 422  # type: ignore[attr-defined]
-    error = page(response).select_one("#host_municipality-bodo-error")
+    error = soup(response).select_one("#host_municipality-bodo-error")
     assert error is not None and "municipality number" in error.get_text()
     assert await point_of(engine, "bodo") == before
 
@@ -297,11 +261,11 @@ def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     else:
         base = make_url(request.getfixturevalue("postgres_url"))
         url = base.set(database=f"{base.database}_old").render_as_string(hide_password=False)
-        asyncio.run(_database(url, create=True))
+        asyncio.run(reset_database(url, create=True))
     migrate.upgrade(url, "0003")
     yield url
     if request.param == "postgresql":
-        asyncio.run(_database(url, create=False))
+        asyncio.run(reset_database(url, create=False))
 
 
 def legacy_centre(centre_id: str, country: str, host: str, point: tuple[float, float]) -> Centre:

@@ -6,121 +6,47 @@ dashboard: a live refresh reloads the page's current address and swaps the secti
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
-from capacity import accounts, demo, migrate, registry
-from capacity.db import create_engine, session_factory
-from capacity.geocoder import Gazetteer
-from tests.conftest import PASSWORD
-from tests.test_browser import EXIT_SITE, free_port, launch, neutral_site
+from capacity import demo
+from tests.helpers import (
+    PASSWORD,
+    add_people,
+    copy_database,
+    report_free_beds,
+    run_async,
+    serve,
+    settings_for,
+)
 from web.app import create_app
-from web.config import Settings
 
 MARK = "document.querySelector('[data-live]').firstElementChild.dataset.old = '1'"
 REFRESHED = "() => !document.querySelector('[data-live] [data-old]')"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The real app with the demo registry, an adviser and the first centre's staff."""
+def site(demo_registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The real app over a copy of the demo registry, with an adviser and the first centre's
+    staff (who have chosen their own passwords), polling for changes often."""
     folder = tmp_path_factory.mktemp("live-site")
-    url = f"sqlite:///{folder / 'site.sqlite3'}"
+    url = copy_database(demo_registry, folder)
     centre = demo.read_demo_file()[0]["id"]
-
-    async def load() -> None:
-        engine = create_engine(url)
-        async with session_factory(engine)() as session:
-            await demo.load(session, Gazetteer.load())
-            for username, role, centre_id in (
-                ("adviser", "adviser", None),
-                ("staff", "staff", centre),
-            ):
-                await accounts.create_user(
-                    session,
-                    username=username,
-                    display_name=username.title(),
-                    role=role,
-                    centre_id=centre_id,
-                    password=PASSWORD,
-                    actor=username,  # their own password: no forced change at first login
-                )
-            await session.commit()
-        await engine.dispose()
-
-    def prepare() -> None:
-        migrate.upgrade(url)
-        asyncio.run(load())
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(prepare).result()
-    settings = Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": url,
-            "HAVN_DATA_DIR": str(folder),
-            "HAVN_FEED_POLL_SECONDS": "0.3",
-            "HAVN_INDEX_REFRESH_SECONDS": "0",
-        }
+    people = (("adviser", "adviser", None), ("staff", "staff", centre))
+    run_async(add_people(url, *people))  # their own passwords: no forced change at first login
+    settings = settings_for(
+        url, folder, HAVN_FEED_POLL_SECONDS="0.3", HAVN_INDEX_REFRESH_SECONDS="0"
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "centre": centre, "db": url}
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        yield launch(playwright)
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="nb-NO")
-    context.route(f"{EXIT_SITE}**", neutral_site)
-    yield context
-    context.close()
+    with serve(create_app(settings)) as base:
+        yield {"base": base, "centre": centre, "db": url}
 
 
 def staff_change(site: dict[str, str], beds: int) -> None:
     """Someone at the centre reports new numbers (another device, another worker)."""
-
-    async def change() -> None:
-        engine = create_engine(site["db"])
-        async with session_factory(engine)() as session:
-            centre = await registry.get_centre(session, site["centre"])
-            await registry.set_availability(
-                session,
-                centre.units[0],
-                free_beds=beds,
-                free_family_rooms=0,
-                free_accessible_rooms=0,
-                actor="other-device",
-                source="staff",
-            )
-            await session.commit()
-        await engine.dispose()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, change()).result()
+    run_async(report_free_beds(site["db"], site["centre"], beds))
 
 
 def log_in(page: Page, site: dict[str, str], username: str) -> None:

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from tests.test_browser import EXIT_SITE, WIDE, axe_violations, neutral_site
-
-pytest_plugins = ["tests.test_browser"]  # the `site` and `browser` fixtures
+from tests.helpers import EXIT_SITE, WIDE, axe_violations, neutral_site
 
 
 @pytest.fixture

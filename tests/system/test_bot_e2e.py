@@ -5,12 +5,8 @@ run alone without a trained bot, it is skipped with the reason.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,42 +14,17 @@ import pytest
 from bs4 import BeautifulSoup
 from starlette.testclient import TestClient
 
-from capacity import demo, migrate
-from capacity.db import create_engine, session_factory
-from capacity.geocoder import Gazetteer
+from tests.helpers import ROOT, copy_database, free_port, listening, wait_for_port, web_process
 from web.app import create_app
 from web.config import Settings
 
-ROOT = Path(__file__).parent.parent
 BOT = ROOT / "bot"
 MODEL = BOT / "models" / "havn.tar.gz"
 RASA_PORT, ACTIONS_PORT = 5005, 5055
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
-
-
-def wait_for(port: int, seconds: float, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not listening(port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"port {port} never opened:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def stack(demo_registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     if not MODEL.exists() or not (BOT / ".venv" / "bin" / "rasa").exists():
         if os.environ.get("HAVN_TEST_BOT") == "required":
             raise AssertionError("the bot is not installed and trained: run `make bot`")
@@ -61,16 +32,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     for port in (RASA_PORT, ACTIONS_PORT):
         assert not listening(port), f"port {port} is taken: stop the running bot first"
     folder = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{folder / 'e2e.sqlite3'}"
-    migrate.upgrade(url)
-
-    async def load() -> None:
-        engine = create_engine(url)
-        async with session_factory(engine)() as session:
-            await demo.load(session, Gazetteer.load())
-        await engine.dispose()
-
-    asyncio.run(load())
+    url = copy_database(demo_registry, folder)
     web_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HAVN_", "REDIS_URL"))}
     env.update(
@@ -83,23 +45,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     logs = {name: folder / f"{name}.log" for name in ("web", "actions", "rasa")}
     handles = {name: path.open("wb") for name, path in logs.items()}
     processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "web.app:create_app",
-                "--factory",
-                "--port",
-                str(web_port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=handles["web"],
-            stderr=subprocess.STDOUT,
-        ),
+        web_process(web_port, env, stdout=handles["web"], stderr=subprocess.STDOUT),
         subprocess.Popen(
             [str(BOT / "scripts" / "serve.sh"), "actions"],
             env=env,
@@ -114,9 +60,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         ),
     ]
     try:
-        wait_for(web_port, 30, processes[0], logs["web"])
-        wait_for(ACTIONS_PORT, 120, processes[1], logs["actions"])
-        wait_for(RASA_PORT, 240, processes[2], logs["rasa"])
+        wait_for_port(web_port, 30, processes[0], logs["web"])
+        wait_for_port(ACTIONS_PORT, 120, processes[1], logs["actions"])
+        wait_for_port(RASA_PORT, 240, processes[2], logs["rasa"])
         yield Settings.from_environ(
             {
                 "HAVN_DATABASE_URL": url,

@@ -10,36 +10,23 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from tests.helpers import settings_for
 from web.app import create_app
-from web.config import Settings
 
 TOKEN = "operator-" + "x" * 40
 LOOPBACK = ("127.0.0.1", 40000)
 STRANGER = ("203.0.113.9", 40000)
 
 
-def settings(tmp_path: Path, **extra: str) -> Settings:
-    return Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": f"sqlite:///{tmp_path / 'havn.sqlite3'}",
-            "HAVN_DATA_DIR": str(tmp_path),
-            **extra,
-        }
-    )
-
-
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    from capacity import migrate
-
-    migrate.upgrade(f"sqlite:///{tmp_path / 'havn.sqlite3'}")
+def database(sqlite_url: str, tmp_path: Path) -> Path:
+    """The data folder, with a migrated SQLite database (havn.sqlite3) in it."""
     return tmp_path
 
 
 def client_from(database: Path, peer: tuple[str, int], **extra: str) -> TestClient:
-    return TestClient(
-        create_app(settings(database, **extra)), client=peer, raise_server_exceptions=False
-    )
+    settings = settings_for(f"sqlite:///{database / 'havn.sqlite3'}", database, **extra)
+    return TestClient(create_app(settings), client=peer, raise_server_exceptions=False)
 
 
 @pytest.fixture

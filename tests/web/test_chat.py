@@ -1,6 +1,6 @@
 """The web chat proxy, against a stand-in Rasa REST channel served on a real socket.
 
-The real bot, trained, is exercised end to end in tests/test_bot_e2e.py.
+The real bot, trained, is exercised end to end in tests/system/test_bot_e2e.py.
 """
 
 from __future__ import annotations
@@ -9,28 +9,22 @@ import asyncio
 import json
 import os
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from bs4 import BeautifulSoup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from capacity import migrate
+from tests.helpers import free_port, serve, settings_for, soup
 from web import chat
 from web.app import create_app
 from web.chat import Transcripts
-from web.config import Settings
 from web.ratelimit import RateLimiter
 
 TEL = "a[href='tel:116006']"
@@ -73,44 +67,24 @@ class FakeRasa:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def rasa() -> Iterator[tuple[FakeRasa, str]]:
     fake = FakeRasa()
     app = Starlette(routes=[Route("/webhooks/rest/webhook", fake.webhook, methods=["POST"])])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield fake, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield fake, url
 
 
-def make_client(tmp_path: Path, bot_url: str) -> TestClient:
-    url = f"sqlite:///{tmp_path / 'chat.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings.from_environ(
-        {"HAVN_DATABASE_URL": url, "HAVN_DATA_DIR": str(tmp_path), "HAVN_BOT_URL": bot_url}
-    )
+def make_client(sqlite_url: str, tmp_path: Path, bot_url: str) -> TestClient:
+    settings = settings_for(sqlite_url, tmp_path, HAVN_BOT_URL=bot_url)
     return TestClient(create_app(settings), raise_server_exceptions=False)
 
 
 @pytest.fixture
-def client(tmp_path: Path, rasa: tuple[FakeRasa, str]) -> Iterator[TestClient]:
-    with make_client(tmp_path, rasa[1]) as client:
+def client(sqlite_url: str, tmp_path: Path, rasa: tuple[FakeRasa, str]) -> Iterator[TestClient]:
+    """The app with the stand-in Rasa as its bot (the chat keeps nothing in the registry)."""
+    with make_client(sqlite_url, tmp_path, rasa[1]) as client:
         yield client
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def token(client: TestClient) -> str:
@@ -212,8 +186,8 @@ def test_html_in_messages_is_shown_as_text(client: TestClient) -> None:
     assert "<img src=x" not in page and "&lt;img src=x" in page
 
 
-def test_a_bot_that_is_not_running_gets_a_clear_message(tmp_path: Path) -> None:
-    with make_client(tmp_path, f"http://127.0.0.1:{free_port()}") as client:
+def test_a_bot_that_is_not_running_gets_a_clear_message(sqlite_url: str, tmp_path: Path) -> None:
+    with make_client(sqlite_url, tmp_path, f"http://127.0.0.1:{free_port()}") as client:
         response = say(client, "hei", htmx=True)
         assert response.status_code == 503
         assert response.headers["x-havn-fragment"] == "conversation"
@@ -331,8 +305,10 @@ def test_the_quick_exit_on_the_chat_ends_the_conversation(
     assert other["href"] == chat.NEUTRAL_SITE  # elsewhere it leaves straight away
 
 
-def test_the_quick_exit_leaves_at_once_when_the_bot_is_down(tmp_path: Path) -> None:
-    with make_client(tmp_path, f"http://127.0.0.1:{free_port()}") as client:
+def test_the_quick_exit_leaves_at_once_when_the_bot_is_down(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with make_client(sqlite_url, tmp_path, f"http://127.0.0.1:{free_port()}") as client:
         say(client, "hei")
         response = client.get("/chat/exit", follow_redirects=False)
         assert response.headers["location"] == chat.NEUTRAL_SITE

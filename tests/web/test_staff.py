@@ -2,103 +2,28 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
 
 from capacity import audit, registry
 from capacity.db import session_factory
-from capacity.geocoder import Gazetteer
 from capacity.models import ApiToken, Availability, Event, User, utcnow
-from tests.conftest import ADMIN_TOTP, PASSWORD, make_centre, seed_people, totp_code
+from tests.helpers import (
+    AVAILABILITY_URL,
+    NEW_NUMBERS,
+    PASSWORD,
+    csrf_of,
+    free_beds,
+    login,
+    soup,
+)
 from web.app import create_app
 from web.config import Settings
-
-
-@pytest.fixture
-async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[dict[str, str]]:
-    async with session_factory(engine)() as session:
-        for centre_id, code in (("bodo", "1804"), ("oslo", "0301")):
-            centre = make_centre(centre_id, gazetteer, code)
-            await registry.add_centre(session, centre, actor="test")
-            await registry.set_availability(
-                session,
-                centre.units[0],
-                free_beds=3,
-                free_family_rooms=1,
-                free_accessible_rooms=1,
-                actor="test",
-                source="staff",
-            )
-        await session.commit()
-        tokens = await seed_people(session)
-    yield tokens
-
-
-@pytest.fixture
-def app_settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": database_url,
-            "HAVN_DATA_DIR": str(tmp_path),
-            "HAVN_INDEX_REFRESH_SECONDS": "0",
-        }
-    )
-
-
-@pytest.fixture
-def client(seeded: dict[str, str], app_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
-        yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD, headers: Any = None) -> Any:
-    """Log in as a person does; the seeded admin also types the code from their app."""
-    token = csrf_of(client.get("/login", headers=headers).text)
-    response = client.post(
-        "/login",
-        data={"csrf": token, "username": username, "password": password},
-        headers=headers,
-        follow_redirects=False,
-    )
-    if username != "admin" or response.headers.get("location") != "/login/code":
-        return response
-    for steps_ahead in (0, 1):  # a second login in the same 30 s takes the next step's code
-        token = csrf_of(client.get("/login/code").text)
-        response = client.post(
-            "/login/code",
-            data={"csrf": token, "code": totp_code(ADMIN_TOTP, steps_ahead)},
-            follow_redirects=False,
-        )
-        if response.status_code != 401:
-            break
-    return response
-
-
-def page(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
-
-
-async def free_beds(engine: AsyncEngine, centre_id: str) -> int:
-    async with session_factory(engine)() as session:
-        centre = await registry.get_centre(session, centre_id)
-        numbers = centre.units[0].availability
-        assert numbers is not None
-        return numbers.free_beds
 
 
 def test_login_sends_each_role_home_and_wrong_passwords_are_refused(client: TestClient) -> None:
@@ -109,7 +34,7 @@ def test_login_sends_each_role_home_and_wrong_passwords_are_refused(client: Test
     assert login(client, "admin").headers["location"] == "/admin"
     client.cookies.clear()
     wrong = login(client, "staff-a", "not the password")
-    assert wrong.status_code == 401 and page(wrong).select_one("#login-error")
+    assert wrong.status_code == 401 and soup(wrong).select_one("#login-error")
     assert login(client, "nobody-at-all").status_code == 401
 
 
@@ -129,18 +54,18 @@ def test_staff_see_and_change_only_their_own_centre(
 ) -> None:
     login(client, "staff-a")
     dashboard = client.get("/staff")
-    assert page(dashboard).select_one("h1").get_text(strip=True) == "Bodø krisesenter"
+    assert soup(dashboard).select_one("h1").get_text(strip=True) == "Bodø krisesenter"
     assert client.get("/staff?centre=oslo").status_code == 403
     assert client.get("/console").status_code == 403
     assert client.get("/admin").status_code == 403
-    form = page(dashboard).select_one("form.unit-card")
+    form = soup(dashboard).select_one("form.unit-card")
     fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
     response = client.post(
         form["action"], data={**fields, "step": "free_beds:+1"}, follow_redirects=False
     )
     assert response.status_code == 303
     other = (
-        page(client.get("/staff"))
+        soup(client.get("/staff"))
         .select_one("form.unit-card")["action"]
         .replace("/units/1/", "/units/3/")
     )
@@ -151,7 +76,7 @@ def test_staff_see_and_change_only_their_own_centre(
 async def test_one_tap_plus_and_minus_are_audited(client: TestClient, engine: AsyncEngine) -> None:
     login(client, "staff-a")
     for step in ("free_beds:+1", "free_beds:+1", "free_beds:-1"):
-        form = page(client.get("/staff")).select_one("form.unit-card")
+        form = soup(client.get("/staff")).select_one("form.unit-card")
         fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
         client.post(form["action"], data={**fields, "step": step})
     assert await free_beds(engine, "bodo") == 4
@@ -168,7 +93,7 @@ async def test_a_stale_form_cannot_overwrite_a_newer_number(
     client: TestClient, engine: AsyncEngine
 ) -> None:
     login(client, "staff-a")
-    form = page(client.get("/staff")).select_one("form.unit-card")
+    form = soup(client.get("/staff")).select_one("form.unit-card")
     stale = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
     client.post(form["action"], data={**stale, "free_beds": "2"})
     response = client.post(form["action"], data={**stale, "free_beds": "7"})
@@ -194,7 +119,7 @@ async def test_hostile_dashboard_posts_change_nothing(
     client: TestClient, engine: AsyncEngine, changes: dict[str, str]
 ) -> None:
     login(client, "staff-a")
-    form = page(client.get("/staff")).select_one("form.unit-card")
+    form = soup(client.get("/staff")).select_one("form.unit-card")
     fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
     response = client.post(form["action"], data={**fields, **changes})
     assert 400 <= response.status_code < 500
@@ -250,14 +175,11 @@ def test_history_is_per_centre_for_staff_and_exports_csv(client: TestClient) -> 
 
 # -- the write API ---------------------------------------------------------------------------
 
-URL = "/api/v1/centres/bodo/units/women/availability"
-BODY = {"free_beds": 2, "free_family_rooms": 1, "free_accessible_rooms": 0}
-
 
 def put(
     client: TestClient,
     token: str | None,
-    body: Any = BODY,
+    body: Any = NEW_NUMBERS,
     etag: str | None = '"1"',
     **headers: str,
 ) -> Any:
@@ -266,12 +188,12 @@ def put(
         sent["Authorization"] = f"Bearer {token}"
     if etag is not None:
         sent["If-Match"] = etag
-    return client.put(URL, json=body, headers=sent)
+    return client.put(AVAILABILITY_URL, json=body, headers=sent)
 
 
 def test_the_write_api_with_etags(client: TestClient, seeded: dict[str, str]) -> None:
     token = seeded["token-a"]
-    current = client.get(URL)
+    current = client.get(AVAILABILITY_URL)
     assert current.headers["etag"] == '"1"' and current.json()["free_beds"] == 3
     assert put(client, token, etag=None).status_code == 428
     changed = put(client, token)
@@ -279,10 +201,10 @@ def test_the_write_api_with_etags(client: TestClient, seeded: dict[str, str]) ->
     assert changed.json()["free_beds"] == 2
     retry = put(client, token)  # the same request again: idempotent
     assert retry.status_code == 200 and retry.headers["etag"] == '"2"'
-    stale = put(client, token, body={**BODY, "free_beds": 9})
+    stale = put(client, token, body={**NEW_NUMBERS, "free_beds": 9})
     assert stale.status_code == 409 and stale.json()["current"]["free_beds"] == 2
     assert stale.headers["etag"] == '"2"'
-    fresh = put(client, token, body={**BODY, "free_beds": 9}, etag='"2"')
+    fresh = put(client, token, body={**NEW_NUMBERS, "free_beds": 9}, etag='"2"')
     assert fresh.status_code == 200 and fresh.json()["free_beds"] == 9
 
 
@@ -363,7 +285,7 @@ async def test_hostile_api_bodies_are_refused_and_lose_nothing(
     status: int,
 ) -> None:
     response = client.put(
-        URL,
+        AVAILABILITY_URL,
         content=body,
         headers={**headers, "Authorization": f"Bearer {seeded['token-a']}", "If-Match": '"1"'},
     )
@@ -406,7 +328,7 @@ async def test_admin_creates_users_resets_passwords_and_tokens(
             "password": "short",
         },
     )
-    assert weak.status_code == 422 and page(weak).select_one(".problem")
+    assert weak.status_code == 422 and soup(weak).select_one(".problem")
     staff_without_centre = client.post(
         "/admin/users",
         data={
@@ -421,7 +343,7 @@ async def test_admin_creates_users_resets_passwords_and_tokens(
         "/admin/tokens",
         data={"csrf": token, "name": "bodo system", "role": "staff", "centre_id": "bodo"},
     )
-    plain = page(made).select_one("#new-token").get_text()
+    plain = soup(made).select_one("#new-token").get_text()
     assert plain.startswith("havn_")
     assert plain not in client.get("/admin").text  # shown once
     async with session_factory(engine)() as session:
@@ -439,7 +361,7 @@ def test_a_password_reset_ends_the_other_sessions(
     assert client.get("/staff").status_code == 200
     with TestClient(create_app(app_settings)) as admin:
         login(admin, "admin")
-        admin_page = page(admin.get("/admin"))
+        admin_page = soup(admin.get("/admin"))
         form = next(f for f in admin_page.select("form") if "/password" in f.get("action", ""))
         user_forms = [
             f for f in admin_page.select("form") if f.get("action", "").endswith("/password")
@@ -454,7 +376,7 @@ def test_a_password_reset_ends_the_other_sessions(
 
 
 def test_readiness_and_metrics(seeded: dict[str, str], app_settings: Settings) -> None:
-    # Only the operator reads them: here a request from this machine (tests/test_ops.py).
+    # Only the operator reads them: here a request from this machine (tests/web/test_ops.py).
     with TestClient(create_app(app_settings), client=("127.0.0.1", 40000)) as client:
         ready = client.get("/readyz")
         client.get("/api/v1/search", params={"q": "Bodø"})
@@ -511,7 +433,7 @@ async def test_staff_confirm_a_hold_from_their_dashboard(
     )
     assert made.status_code == 201
     login(client, "staff-a")
-    dashboard = page(client.get("/staff"))
+    dashboard = soup(client.get("/staff"))
     confirm = next(f for f in dashboard.select(".holds form") if f["action"].endswith("/confirm"))
     fields = {i["name"]: i.get("value", "") for i in confirm.select("input[name]")}
     response = client.post(confirm["action"], data=fields, follow_redirects=False)

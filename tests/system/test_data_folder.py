@@ -16,7 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from capacity import migrate
-from tests.test_cli import havn
+from tests.helpers import havn
 from web.app import create_app
 from web.config import Settings
 

@@ -8,8 +8,6 @@ than the API reads. Every test runs on SQLite and PostgreSQL (the `client` fixtu
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,53 +18,22 @@ from starlette.types import Message
 
 from capacity import registry
 from capacity.db import session_factory
-from capacity.geocoder import Gazetteer
 from capacity.models import Hold, User
-from tests.conftest import make_centre, seed_people
-from tests.test_staff import BODY, URL, csrf_of, free_beds, login, page
+from tests.helpers import (
+    AVAILABILITY_URL,
+    NEW_NUMBERS,
+    asgi,
+    csrf_of,
+    free_beds,
+    http_scope,
+    login,
+    soup,
+)
 from web.api_write import MAX_BODY
 from web.app import create_app
 from web.config import Settings
 
 HUGE = "9" * 30  # past 64 bits: SQLite and PostgreSQL both refuse it as an INTEGER
-
-
-@pytest.fixture
-async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[dict[str, str]]:
-    """Bodø and Oslo (3 free places at Bodø's women's unit, version 1), people and tokens."""
-    async with session_factory(engine)() as session:
-        for centre_id, code in (("bodo", "1804"), ("oslo", "0301")):
-            centre = make_centre(centre_id, gazetteer, code)
-            await registry.add_centre(session, centre, actor="test")
-            await registry.set_availability(
-                session,
-                centre.units[0],
-                free_beds=3,
-                free_family_rooms=1,
-                free_accessible_rooms=1,
-                actor="test",
-                source="staff",
-            )
-        await session.commit()
-        tokens = await seed_people(session)
-    yield tokens
-
-
-@pytest.fixture
-def app_settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": database_url,
-            "HAVN_DATA_DIR": str(tmp_path),
-            "HAVN_INDEX_REFRESH_SECONDS": "0",
-        }
-    )
-
-
-@pytest.fixture
-def client(seeded: dict[str, str], app_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
-        yield client
 
 
 def is_problem(response: Any, status: int) -> bool:
@@ -89,40 +56,6 @@ async def hold_count(engine: AsyncEngine) -> int:
 # -- the JSON API ------------------------------------------------------------------------------
 
 
-def asgi(
-    client: TestClient, method: str, path: str, headers: dict[str, bytes], body: bytes = b""
-) -> tuple[int, bytes]:
-    """A request handed to the app as a server hands it over, header bytes as sent (the test
-    client re-encodes header values as UTF-8, so b"\xb2" would not arrive as "²")."""
-    messages: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: Message) -> None:
-        messages.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-        "root_path": "",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")]
-        + [(name.lower().encode(), value) for name, value in headers.items()],
-    }
-    assert client.portal is not None
-    client.portal.call(client.app, scope, receive, send)
-    status = next(m["status"] for m in messages if m["type"] == "http.response.start")
-    return status, b"".join(m.get("body", b"") for m in messages[1:])
-
-
 # Servers read header bytes as Latin-1: b"\xb2" is "²" ("²".isdigit() is True, int() fails).
 ETAGS = [b'"\xb2"', b"\xb2", b'"\xb9\xb2\xb3"', b"W/\xb2", f'"{HUGE}"'.encode()]
 
@@ -136,7 +69,9 @@ async def test_if_match_with_odd_digits_is_a_clear_422(
             "If-Match": etag,
             "Content-Type": b"application/json",
         }
-        status, body = asgi(client, "PUT", URL, headers, json.dumps(BODY).encode())
+        status, body = asgi(
+            client, "PUT", AVAILABILITY_URL, headers, json.dumps(NEW_NUMBERS).encode()
+        )
         assert status == 422, (etag, body)
         assert json.loads(body)["field"] == "If-Match"
     assert await free_beds(engine, "bodo") == 3
@@ -158,7 +93,7 @@ async def test_json_nested_thousands_deep_is_refused(
     held = client.post("/api/v1/holds", content=body, headers=headers)
     assert held.status_code in (413, 422) and is_problem(held, held.status_code), held.text
     written = client.put(
-        URL,
+        AVAILABILITY_URL,
         content=body,
         headers={
             "Authorization": f"Bearer {seeded['token-a']}",
@@ -173,9 +108,9 @@ async def test_json_nested_thousands_deep_is_refused(
 def test_a_body_over_the_limit_is_413_even_when_its_length_is_declared(
     client: TestClient, seeded: dict[str, str]
 ) -> None:
-    body = json.dumps({**BODY, "note": "x" * MAX_BODY})
+    body = json.dumps({**NEW_NUMBERS, "note": "x" * MAX_BODY})
     response = client.put(
-        URL,
+        AVAILABILITY_URL,
         content=body,
         headers={
             "Authorization": f"Bearer {seeded['token-a']}",
@@ -203,26 +138,13 @@ async def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "PUT",
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-        "root_path": "",
-        "path": URL,
-        "raw_path": URL.encode(),
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"authorization", f"Bearer {seeded['token-a']}".encode()),
-            (b"if-match", b'"1"'),
-            (b"content-type", b"application/json"),
-            (b"transfer-encoding", b"chunked"),
-        ],
+    headers = {
+        "Authorization": f"Bearer {seeded['token-a']}".encode(),
+        "If-Match": b'"1"',
+        "Content-Type": b"application/json",
+        "Transfer-Encoding": b"chunked",
     }
+    scope = http_scope("PUT", AVAILABILITY_URL, headers)
     async with app.router.lifespan_context(app):
         await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
@@ -266,9 +188,9 @@ async def test_odd_ages_show_the_dashboard_with_the_message_and_change_nothing(
             headers={"Accept-Language": "en"},
         )
         assert response.status_code == 422, changes
-        problem = page(response).select_one("p.problem[role=alert]")
+        problem = soup(response).select_one("p.problem[role=alert]")
         assert problem is not None and "whole numbers from 0 to 17" in problem.get_text()
-        assert page(response).select_one("form.unit-card") is not None  # the dashboard
+        assert soup(response).select_one("form.unit-card") is not None  # the dashboard
     assert await unit_accepts(engine) == before
 
 
@@ -299,7 +221,7 @@ async def test_odd_numbers_on_the_dashboard_show_the_message_and_change_nothing(
     client: TestClient, engine: AsyncEngine
 ) -> None:
     login(client, "staff-a")
-    form = page(client.get("/staff")).select_one("form.unit-card")
+    form = soup(client.get("/staff")).select_one("form.unit-card")
     fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
     for changes in ODD_NUMBERS:
         response = client.post(
@@ -308,7 +230,7 @@ async def test_odd_numbers_on_the_dashboard_show_the_message_and_change_nothing(
             headers={"HX-Request": "true", "Accept-Language": "en"},
         )
         assert response.status_code == 422, changes
-        problem = page(response).select_one("p.problem[role=alert]")
+        problem = soup(response).select_one("p.problem[role=alert]")
         assert problem is not None and "whole numbers" in problem.get_text()
     assert await free_beds(engine, "bodo") == 3
 
@@ -331,7 +253,7 @@ async def test_odd_numbers_in_a_hold_form_are_refused_clearly(
     client: TestClient, engine: AsyncEngine
 ) -> None:
     login(client, "adviser")
-    form = page(client.get("/console", params={"q": "Bodø"})).select_one("form.hold-form")
+    form = soup(client.get("/console", params={"q": "Bodø"})).select_one("form.hold-form")
     fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
     for changes in ({"unit_id": HUGE}, {"unit_id": "²"}, {"minutes": "²"}, {"minutes": HUGE}):
         sent = {**fields, **changes}
@@ -339,7 +261,7 @@ async def test_odd_numbers_in_a_hold_form_are_refused_clearly(
         assert response.status_code == 303
         assert "message=invalid" in response.headers["location"], changes
         shown = client.get(response.headers["location"])
-        assert shown.status_code == 200 and page(shown).select_one("#console-message")
+        assert shown.status_code == 200 and soup(shown).select_one("#console-message")
     assert await hold_count(engine) == 0
 
 
@@ -347,7 +269,7 @@ async def test_odd_sizes_in_the_centre_editor_are_refused_clearly(
     client: TestClient, engine: AsyncEngine
 ) -> None:
     login(client, "admin")
-    form = page(client.get("/admin")).select_one('form[action="/admin/centres/bodo"]')
+    form = soup(client.get("/admin")).select_one('form[action="/admin/centres/bodo"]')
     fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
     for value in ("²", "²²", "1_0", "-1"):
         response = client.post(form["action"], data={**fields, "women_beds": value})

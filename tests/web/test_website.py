@@ -11,11 +11,7 @@ from capacity import website
 from capacity.db import session_factory
 from capacity.exchange_csv import parse_centres_csv
 from capacity.models import Centre, Event
-from tests import test_staff
-from tests.test_location import centre_row, csv_file
-from tests.test_staff import csrf_of, login, page
-
-seeded, app_settings, client = test_staff.seeded, test_staff.app_settings, test_staff.client
+from tests.helpers import centre_row, csrf_of, csv_file, login, soup
 
 HOSTILE = (
     "javascript:alert(1)",
@@ -75,7 +71,7 @@ async def test_the_admin_form_refuses_a_javascript_website_by_the_field(
             data={"csrf": token, "name": "Changed name", "website": value, "women_beds": "12"},
         )
         assert response.status_code == 422, value
-        form = page(response)
+        form = soup(response)
         field = form.select_one("#website-bodo")
         error = form.select_one("#website-bodo-error")
         assert field is not None and error is not None, value
@@ -101,7 +97,7 @@ async def test_a_stored_javascript_website_never_becomes_a_link(
             update(Centre).where(Centre.id == "bodo").values(website="javascript:alert(1)")
         )
         await session.commit()
-    centre_page = page(client.get("/centres/bodo"))
+    centre_page = soup(client.get("/centres/bodo"))
     assert centre_page.select("a[href]")  # the page has links, just not that one
     for anchor in centre_page.select("a[href]"):
         assert not str(anchor["href"]).strip().lower().startswith(("javascript", "data", "vb"))

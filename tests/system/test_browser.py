@@ -5,43 +5,31 @@ Screenshots of the main pages at 360 px and 1280 px are saved in artifacts/scree
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 
-from capacity import demo, migrate, registry
-from capacity.db import create_engine, session_factory
-from capacity.geocoder import Gazetteer
+from tests.helpers import (
+    AXE,
+    EXIT_SITE,
+    ROOT,
+    WIDE,
+    axe_violations,
+    copy_database,
+    free_port,
+    neutral_site,
+    report_free_beds,
+    run_async,
+    serve,
+    settings_for,
+)
 from web.app import create_app
-from web.config import Settings
 
-ROOT = Path(__file__).parent.parent
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "artifacts" / "screenshots"
-EXIT_SITE = "https://www.yr.no/"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-WIDE = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > 361)
-  .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 30))
-  .slice(0, 5)"""
 PAGES = {
     "search": "/",
     "results": "/?q=Bod%C3%B8&children=4,9",
@@ -50,91 +38,6 @@ PAGES = {
     "municipalities": "/municipalities",
     "safety": "/safety",
 }
-
-
-async def change_a_centre(url: str) -> None:
-    """Report new numbers for one demo centre, as its staff would."""
-    engine = create_engine(url)
-    async with session_factory(engine)() as session:
-        centre = await registry.get_centre(session, demo.read_demo_file()[0]["id"])
-        unit = centre.units[0]
-        await registry.set_availability(
-            session,
-            unit,
-            free_beds=0,
-            free_family_rooms=0,
-            free_accessible_rooms=0,
-            actor="browser-test",
-            source="staff",
-        )
-        await session.commit()
-    await engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The real app with the demo registry, served by uvicorn in a thread."""
-    folder = tmp_path_factory.mktemp("site")
-    url = f"sqlite:///{folder / 'site.sqlite3'}"
-
-    async def load() -> None:
-        engine = create_engine(url)
-        async with session_factory(engine)() as session:
-            await demo.load(session, Gazetteer.load())
-        await engine.dispose()
-
-    def prepare() -> None:
-        migrate.upgrade(url)
-        asyncio.run(load())
-
-    # Playwright's sync API runs an event loop in this thread: prepare the data in another.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(prepare).result()
-    settings = Settings.from_environ({"HAVN_DATABASE_URL": url, "HAVN_DATA_DIR": str(folder)})
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    centre = demo.read_demo_file()[0]["id"]
-    yield {"base": f"http://127.0.0.1:{port}", "centre": centre, "db": url}
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        yield launch(playwright)
-
-
-def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-
-
-def neutral_site(route: Route) -> None:
-    route.fulfill(status=200, content_type="text/html", body="<title>Weather</title><p>Weather")
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="nb-NO")
-    context.route(f"{EXIT_SITE}**", neutral_site)
-    yield context
-    context.close()
 
 
 def url(site: dict[str, str], name: str) -> str:
@@ -382,8 +285,7 @@ def test_results_update_live_when_a_centre_changes(
     page.goto(url(site, "results"))
     page.wait_for_timeout(500)  # the event stream connects
     page.evaluate("document.querySelector('.understood').dataset.marker = 'old'")
-    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
-        pool.submit(asyncio.run, change_a_centre(site["db"])).result()
+    run_async(report_free_beds(site["db"], site["centre"], 0))
     swapped = "(e => !!e && !e.dataset.marker)(document.querySelector('.understood'))"
     deadline = time.monotonic() + 15  # wait_for_function would need eval, which our CSP forbids
     while not page.evaluate(swapped):
@@ -407,19 +309,6 @@ def test_keyboard_alone_reaches_quick_exit_and_the_search(
     page.keyboard.type("Bodø")
     page.keyboard.press("Enter")
     page.wait_for_selector(".card")
-
-
-def axe_violations(page: Page) -> list[tuple[str, str, list[Any]]]:
-    """What axe-core finds on the page, with every <details> opened."""
-    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate(
-        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
-        "'best-practice']})"
-    )
-    return [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-    ]
 
 
 def test_easy_read_chosen_from_the_language_list_carries_through_a_search(
@@ -470,34 +359,13 @@ def test_easy_read_pages_are_accessible_and_fit_a_360px_phone(
 
 
 @pytest.fixture(scope="module")
-def chat_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chat_site(migrated_sqlite: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with its bot down: nothing listens at the bot's address."""
     folder = tmp_path_factory.mktemp("chat")
-    url = f"sqlite:///{folder / 'chat.sqlite3'}"
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(migrate.upgrade, url).result()
-    settings = Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": url,
-            "HAVN_DATA_DIR": str(folder),
-            "HAVN_BOT_URL": f"http://127.0.0.1:{free_port()}",
-        }
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    url = copy_database(migrated_sqlite, folder)
+    settings = settings_for(url, folder, HAVN_BOT_URL=f"http://127.0.0.1:{free_port()}")
+    with serve(create_app(settings)) as base:
+        yield base
 
 
 @pytest.mark.parametrize("javascript", [True, False])

@@ -10,9 +10,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
+from tests.helpers import ROOT
 from web.i18n import CATALOGS, LANGUAGES, isolate_numbers, reviewed, translations
 
-ROOT = Path(__file__).parent.parent
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 TRANSLATED = [code for code in LANGUAGES if code != "en"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from web.config import SETTINGS, Settings, SettingsError
 
-README = Path(__file__).parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 def test_defaults_need_no_environment_at_all() -> None:

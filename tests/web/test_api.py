@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,16 +17,14 @@ from capacity import audit, registry
 from capacity.db import session_factory
 from capacity.geocoder import Gazetteer
 from capacity.models import Hold, utcnow
-from tests.conftest import make_centre
-from web.app import create_app
-from web.config import Settings
+from tests.helpers import ROOT, make_centre
 
 SECRET_NOTE = "Backdoor code 4711, Storgata 12"
 SECRET_INTAKE = "+47 99 99 99 99"
 
 
 @pytest.fixture
-async def registry_data(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[AsyncEngine]:
+async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[AsyncEngine]:
     """Bodø (serves Bodø), Oslo, Tromsø (numbers 30 h old) and a closed centre in Halden."""
     now = utcnow()
     async with session_factory(engine)() as session:
@@ -63,19 +60,6 @@ async def registry_data(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncItera
             )
         await session.commit()
     yield engine
-
-
-@pytest.fixture
-def client(registry_data: AsyncEngine, database_url: str, tmp_path: Any) -> Iterator[TestClient]:
-    settings = Settings.from_environ(
-        {
-            "HAVN_DATABASE_URL": database_url,
-            "HAVN_DATA_DIR": str(tmp_path),
-            "HAVN_INDEX_REFRESH_SECONDS": "0",
-        }
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield client
 
 
 def walk(value: Any) -> Iterator[tuple[str, Any]]:
@@ -145,7 +129,7 @@ def test_openapi_describes_every_api_route_and_no_other(client: TestClient) -> N
 
 def test_the_bots_copy_of_the_api_description_is_current(client: TestClient) -> None:
     """The bot's tests check their fake registry answers against this copy."""
-    copy = Path(__file__).parent.parent / "bot" / "tests" / "data" / "openapi.json"
+    copy = ROOT / "bot" / "tests" / "data" / "openapi.json"
     assert json.loads(copy.read_text(encoding="utf-8")) == client.get("/api/openapi.json").json(), (
         "run: python -c 'import json, web.openapi as o; print(json.dumps(o.DOCUMENT, indent=1))'"
         " > bot/tests/data/openapi.json"

@@ -13,10 +13,7 @@ from starlette.testclient import TestClient
 
 from capacity import audit
 from capacity.db import session_factory
-from tests import test_staff
-from tests.test_staff import login, page
-
-seeded, app_settings, client = test_staff.seeded, test_staff.app_settings, test_staff.client
+from tests.helpers import login, soup
 
 NOTES = "ADVISER-NOTES-4d1f"
 INTAKE = "+47 400 00 001"
@@ -66,7 +63,7 @@ def page_snapshots(client: TestClient) -> list[dict[str, Any]]:
     response = client.get("/staff/history")
     assert response.status_code == 200
     found = []
-    for row in page(response).select("table.history tbody tr"):
+    for row in soup(response).select("table.history tbody tr"):
         cells = row.select("td")
         for cell in cells[3:5]:
             text = cell.get_text(strip=True)
