@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from capacity import accounts
@@ -119,7 +119,7 @@ def redis_server() -> Iterator[RedisServer]:
     server.stop()
 
 
-async def put_beds(client: httpx.AsyncClient, base: str, token: str, beds: int) -> None:
+async def put_beds(client: httpx2.AsyncClient, base: str, token: str, beds: int) -> None:
     url = f"{base}/api/v1/centres/bodo/units/women/availability"
     etag = (await client.get(url)).headers["etag"]
     response = await client.put(
@@ -130,7 +130,7 @@ async def put_beds(client: httpx.AsyncClient, base: str, token: str, beds: int) 
     assert response.status_code == 200, response.text
 
 
-async def log_in(client: httpx.AsyncClient, base: str, username: str) -> None:
+async def log_in(client: httpx2.AsyncClient, base: str, username: str) -> None:
     """Log the client in through the login form, as a person would (session cookie)."""
     page = (await client.get(f"{base}/login")).text
     found = re.search(r'name="csrf" value="([^"]+)"', page)
@@ -151,16 +151,16 @@ async def log_in(client: httpx.AsyncClient, base: str, username: str) -> None:
 
 
 async def next_change(
-    client: httpx.AsyncClient, base: str, trigger: object, within: float
+    client: httpx2.AsyncClient, base: str, trigger: object, within: float
 ) -> tuple[dict[str, object], float]:
     """Open /events as an adviser, run `trigger`, return the first change and how long it took."""
-    async with httpx.AsyncClient() as adviser:
+    async with httpx2.AsyncClient() as adviser:
         await log_in(adviser, base, "adviser")
         return await _next_change(adviser, base, trigger, within)
 
 
 async def _next_change(
-    client: httpx.AsyncClient, base: str, trigger: object, within: float
+    client: httpx2.AsyncClient, base: str, trigger: object, within: float
 ) -> tuple[dict[str, object], float]:
     async with client.stream("GET", f"{base}/events?centre=bodo", timeout=within + 5) as stream:
         lines = stream.aiter_lines()
@@ -174,7 +174,7 @@ async def _next_change(
     raise AssertionError("no change event")
 
 
-async def metric(client: httpx.AsyncClient, base: str, name: str) -> float:
+async def metric(client: httpx2.AsyncClient, base: str, name: str) -> float:
     for line in (await client.get(f"{base}/metrics")).text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
@@ -189,7 +189,7 @@ async def test_a_change_in_one_worker_reaches_a_subscriber_of_another_through_re
     env = environment(url, tmp_path, redis_server.port, poll=60)
     first, second = Worker(env), Worker(env)
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             change, seconds = await next_change(
                 client, second.base, put_beds(client, first.base, token, 2), within=10
             )
@@ -210,7 +210,7 @@ async def test_redis_down_falls_back_to_polling_and_push_resumes(
     env = environment(url, tmp_path, redis_server.port, poll=1)
     first, second = Worker(env), Worker(env)
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             assert await metric(client, second.base, "havn_feed_redis_connected") == 1
             redis_server.stop()
             ready = await client.get(f"{second.base}/readyz")
@@ -242,7 +242,7 @@ async def test_without_redis_one_worker_pushes_its_own_changes(
     url, token = registry_url
     worker = Worker(environment(url, tmp_path, None, poll=60))
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             change, seconds = await next_change(
                 client, worker.base, put_beds(client, worker.base, token, 2), within=10
             )
@@ -251,7 +251,7 @@ async def test_without_redis_one_worker_pushes_its_own_changes(
         worker.stop()
 
 
-async def place_hold(client: httpx.AsyncClient, base: str, token: str, adults: int) -> None:
+async def place_hold(client: httpx2.AsyncClient, base: str, token: str, adults: int) -> None:
     response = await client.post(
         f"{base}/api/v1/holds",
         json={"centre": "bodo", "unit": "women", "adults": str(adults), "minutes": 60},
@@ -273,7 +273,7 @@ async def create_accounts(url: str) -> None:
 
 
 async def read_events(
-    client: httpx.AsyncClient, base: str, during: object, seconds: float
+    client: httpx2.AsyncClient, base: str, during: object, seconds: float
 ) -> list[str]:
     """Every line (comments and retry aside) of /events while `during` runs and `seconds` after."""
     lines: list[str] = []
@@ -305,7 +305,7 @@ async def test_an_anonymous_watcher_learns_nothing_but_a_coalesced_refresh(
     url, token = registry_url
     worker = Worker(environment(url, tmp_path, None, poll=0.2))
     try:
-        async with httpx.AsyncClient() as watcher, httpx.AsyncClient() as writer:
+        async with httpx2.AsyncClient() as watcher, httpx2.AsyncClient() as writer:
             _, adviser_token = await _tokens(url)
 
             async def hold_and_accounts() -> None:
@@ -360,10 +360,10 @@ async def test_each_role_stream_shows_only_what_the_role_may_see(
     oslo_token, adviser_token = await _tokens(url)
     try:
         async with (
-            httpx.AsyncClient() as staff_b,
-            httpx.AsyncClient() as adviser,
-            httpx.AsyncClient() as admin,
-            httpx.AsyncClient() as writer,
+            httpx2.AsyncClient() as staff_b,
+            httpx2.AsyncClient() as adviser,
+            httpx2.AsyncClient() as admin,
+            httpx2.AsyncClient() as writer,
         ):
             for client, name in ((staff_b, "staff-b"), (adviser, "adviser"), (admin, "admin")):
                 await log_in(client, worker.base, name)
@@ -413,7 +413,7 @@ async def test_an_open_stream_does_not_keep_the_server_from_stopping(
     worker = Worker(environment(url, tmp_path, None, poll=1))
     try:
         async with (
-            httpx.AsyncClient() as client,
+            httpx2.AsyncClient() as client,
             client.stream("GET", f"{worker.base}/events", timeout=30) as stream,
         ):
             assert (await anext(stream.aiter_lines())).startswith("retry:")
@@ -432,7 +432,7 @@ async def test_beyond_the_stream_limit_events_answer_503_with_retry_after(
     env = environment(url, tmp_path, None, poll=1) | {"HAVN_MAX_STREAMS": "2"}
     worker = Worker(env)
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx2.AsyncClient() as client:
             async with (
                 client.stream("GET", f"{worker.base}/events", timeout=10) as one,
                 client.stream("GET", f"{worker.base}/events", timeout=10) as two,
