@@ -17,7 +17,7 @@ from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
 from web.app import create_app
 from web.config import Settings
-from web.rendercache import Rendered, RenderCache
+from web.rendercache import RenderCache, Rendered
 from web.resultview import SHOWN
 from web.services import Services
 from web.templating import Pages
@@ -233,9 +233,7 @@ def test_a_filter_that_matches_nothing_says_so_and_keeps_every_county(client: Te
 
 
 def test_htmx_filtering_gets_only_the_list(client: TestClient) -> None:
-    response = client.get(
-        "/municipalities", params={"q": "Fauske"}, headers={"HX-Request": "true"}
-    )
+    response = client.get("/municipalities", params={"q": "Fauske"}, headers={"HX-Request": "true"})
     page = soup(response.text)
     assert page.select_one("form") is None and page.select_one("html") is None
     assert page.select_one(".yours") is not None
