@@ -91,7 +91,8 @@
   // focus moves to the results heading, which also scrolls it into view.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
-    if (!target || target.id !== "results" || event.detail.elt === target) { return; }
+    var config = event.detail.requestConfig;
+    if (!target || target.id !== "results" || (config && config.headers["Havn-Live"])) { return; }
     var change = document.querySelector("details.change-search");
     if (change) { change.open = false; }
     var heading = document.getElementById("results-heading");
