@@ -8,7 +8,12 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.test_browser import SHOTS, axe_violations, browser, site  # noqa: F401
+from tests import test_browser
+from tests.test_browser import SHOTS, axe_violations
+
+# The same real app and browser as tests/test_browser.py (module-scoped fixtures).
+site = test_browser.site
+browser = test_browser.browser
 
 NOTHING_FITS = "/?q=Bod%C3%B8&gender=man&needs=wheelchair&needs=pets"
 SCREENS = {
