@@ -35,6 +35,8 @@ SEARCHES = [
     "/api/v1/search?q=8006&away_from=Bodø&min_km=200",
     "/api/v1/search?lat=63.43&lon=10.39&language=ar",
 ]
+PARTIES = ["", "&children=4,9", "&gender=man", "&needs=wheelchair", "&language=ar", "&children=2"]
+CACHED_PLACES = 40  # 40 places x 6 parties = 240 distinct searches: all fit the render cache
 SAFE = "/?=&,"
 LUA = """
 paths = {%s}
@@ -123,9 +125,30 @@ def main() -> None:
             ),
             encoding="utf-8",
         )
+        names = [place.municipality for place in Gazetteer.load().municipalities("NO")]
+        distinct = [f"/?q={name}{party}" for party in PARTIES for name in names]
+        warm = [f"/?q={name}{party}" for party in PARTIES for name in names[:CACHED_PLACES]]
+        scripts = {}
+        for label, paths in (("warm", warm), ("cold", distinct)):
+            scripts[label] = Path(folder) / f"{label}.lua"
+            scripts[label].write_text(
+                LUA % ", ".join(f'"{quote(p, safe=SAFE)}"' for p in paths), encoding="utf-8"
+            )
         results = {}
         for name, app, path, lua in (
             ("bare Starlette endpoint", "benchmarks.bare:create_app", "/", None),
+            (
+                f"GET / results page, {len(warm)} distinct searches",
+                "web.app:create_app",
+                "/",
+                str(scripts["warm"]),
+            ),
+            (
+                f"GET / results page, {len(distinct)} distinct searches (each rendered anew)",
+                "web.app:create_app",
+                "/",
+                str(scripts["cold"]),
+            ),
             ("GET /api/v1/search", "web.app:create_app", "/", str(script)),
             ("GET / (results page, HTML)", "web.app:create_app", "/", str(page_script)),
         ):
@@ -140,9 +163,10 @@ def main() -> None:
         for name, (rps, p99) in results.items():
             print(f"{name}: {rps:,.0f} requests/s, p99 {p99:.1f} ms")
         bare = results["bare Starlette endpoint"][0]
-        for name in ("GET /api/v1/search", "GET / (results page, HTML)"):
+        for name in [name for name in results if name != "bare Starlette endpoint"]:
             print(f"{name} / bare throughput: {results[name][0] / bare:.2f}")
         print(f"(wrk: 2 threads, {CONNECTIONS} connections, {DURATION} per run after a warm-up)")
+        print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

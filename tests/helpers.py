@@ -503,6 +503,8 @@ def serve(app: ASGIApp) -> Iterator[str]:
 
 # -- pages in Chromium ---------------------------------------------------------------------
 
+SHOTS = ROOT / "artifacts" / "screenshots"  # screenshots the browser tests take, looked at
+
 # Elements wider than a 360 px phone.
 WIDE = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > 361)

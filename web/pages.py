@@ -12,8 +12,11 @@ from capacity.errors import AmbiguousPlace, InvalidInput, NotFound, PlaceNotFoun
 from capacity.helplines import helplines
 from capacity.models import utcnow
 from capacity.party import Need
-from capacity.search import Group, search
+from capacity.search import SearchIndex, search
+from web.directory import directory
 from web.params import parse_search
+from web.rendercache import Counted, Rendered
+from web.resultview import nothing_now, sections
 from web.services import Services
 from web.templating import Pages, live_refresh
 from web.wording import FIELDS
@@ -54,8 +57,21 @@ def form_values(request: Request) -> dict[str, Any]:
 
 async def home(request: Request) -> Response:
     svc = services(request)
-    now = utcnow()
-    context: dict[str, Any] = {
+    params = request.query_params
+    if not (params.get("q") or params.get("lat")):
+        return pages(request).render(request, "search.html", search_context(request))
+    index = await svc.index()
+    key = svc.page_cache.key(request, index.revision)
+    page = svc.page_cache.get(key)
+    if page is None:
+        page = svc.page_cache.put(key, render_search(request, svc, index))
+    if page.counted is not None and not live_refresh(request):
+        svc.count_search(page.counted.region, page.counted.party, page.counted.found)
+    return pages(request).respond(request, page.html, status_code=page.status_code)
+
+
+def search_context(request: Request) -> dict[str, Any]:
+    return {
         "form": form_values(request),
         "needs": list(Need),
         "language_choices": LANGUAGE_CHOICES,
@@ -67,31 +83,38 @@ async def home(request: Request) -> Response:
         "candidates": (),
         "problem": None,
     }
+
+
+def render_search(request: Request, svc: Services, index: SearchIndex) -> Rendered:
+    """The results page (or its htmx block) for the request's search, and what to count."""
+    context = search_context(request)
+    context["searched"] = True
     status = 200
-    params = request.query_params
-    if params.get("q") or params.get("lat"):
-        context["searched"] = True
-        try:
-            query, understood = parse_search(params, svc.gazetteer)
-            index = await svc.index()
-            outcome = search(index, query, now, svc.settings.stale_after, public=True)
-            if not live_refresh(request):
-                svc.count_search(understood.county, query.party, outcome)
-            context.update(outcome=outcome, understood=understood, groups=list(Group))
-            context["helplines"] = helplines(understood.country)
-        except AmbiguousPlace as exc:
-            context["candidates"] = exc.candidates
-        except PlaceNotFound:
-            context["problem"] = {"field": "q", "not_found": True}
-            status = 422
-        except InvalidInput as exc:
-            context["problem"] = {"field": exc.detail.get("field", "q"), "not_found": False}
-            status = 422
-        if context["problem"]:
-            context["problem"]["message"] = FIELDS.get(context["problem"]["field"], FIELDS["q"])
-    return pages(request).render(
-        request, "search.html", context, block="results", status_code=status
-    )
+    counted = None
+    try:
+        query, understood = parse_search(request.query_params, svc.gazetteer)
+        outcome = search(index, query, utcnow(), svc.settings.stale_after, public=True)
+        counted = Counted(understood.county, query.party, not nothing_now(outcome))
+        context.update(
+            outcome=outcome,
+            understood=understood,
+            party=query.party,
+            sections=sections(outcome),
+            nothing_now=nothing_now(outcome),
+            helplines=helplines(understood.country),
+        )
+    except AmbiguousPlace as exc:
+        context["candidates"] = exc.candidates
+    except PlaceNotFound:
+        context["problem"] = {"field": "q", "not_found": True}
+        status = 422
+    except InvalidInput as exc:
+        context["problem"] = {"field": exc.detail.get("field", "q"), "not_found": False}
+        status = 422
+    if context["problem"]:
+        context["problem"]["message"] = FIELDS.get(context["problem"]["field"], FIELDS["q"])
+    html = pages(request).html(request, "search.html", context, block="results")
+    return Rendered(html, status, counted)
 
 
 async def centre_page(request: Request) -> Response:
@@ -122,17 +145,11 @@ async def centre_page(request: Request) -> Response:
 async def municipalities(request: Request) -> Response:
     svc = services(request)
     index = await svc.index()
-    counties: dict[str, list[tuple[Any, list[Any], bool]]] = {}
-    for place in svc.gazetteer.municipalities("NO"):
-        key = ("NO", place.municipality_code)
-        centres = [index.centres[i] for i in index.responsible.get(key, [])]
-        confirmed = key not in index.unconfirmed
-        counties.setdefault(place.county, []).append((place, centres, confirmed))
     context = {
-        "counties": sorted(counties.items()),
+        "directory": directory(svc.gazetteer, index, request.query_params.get("q", "")),
         "helplines": helplines("NO"),
     }
-    return pages(request).render(request, "municipalities.html", context)
+    return pages(request).render(request, "municipalities.html", context, block="directory")
 
 
 async def safety(request: Request) -> Response:

@@ -24,6 +24,7 @@ from capacity.search import Group, Outcome, SearchIndex
 from web.config import Settings
 from web.feed import Change, ChangeFeed
 from web.ratelimit import RateLimiter
+from web.rendercache import RenderCache
 
 LOGIN_WINDOW = 15 * 60
 SWEEP_SECONDS = 20.0  # no hold outlives its expiry by more than this (well under a minute)
@@ -88,6 +89,7 @@ class Services:
     _counts: Counter[stats.Key] = field(default_factory=Counter)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     search_cache: SearchCache = field(default_factory=SearchCache)
+    page_cache: RenderCache = field(default_factory=RenderCache)
 
     def __post_init__(self) -> None:
         self.feed = ChangeFeed(

@@ -64,18 +64,31 @@ class Pages:
 
         `private` pages (staff, advisers, administrators) are kept out of search engines.
         """
-        language, chosen = negotiate(request)
+        html = self.html(request, template, context, block=block, private=private)
+        return self.respond(request, html, status_code=status_code, private=private)
+
+    def html(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        block: str | None = None,
+        private: bool = False,
+    ) -> str:
+        """The page (or its `block`, see `render`) as text, in the request's language."""
+        language = negotiate(request)[0]
         full = {**self.helpers(request, language), "private": private, **context}
-        partial = (
-            block is not None
-            and request.headers.get("hx-request") == "true"
-            and request.headers.get("hx-history-restore-request") != "true"
-        )
-        if partial:
-            assert block is not None
-            html = render_block(self.env, template, block, full)
-        else:
-            html = self.env.get_template(template).render(full)
+        if block is not None and partial(request):
+            return render_block(self.env, template, block, full)
+        return self.env.get_template(template).render(full)
+
+    @staticmethod
+    def respond(
+        request: Request, html: str, *, status_code: int = 200, private: bool = False
+    ) -> HTMLResponse:
+        """`html` as a response that no cache keeps, remembering a language chosen now."""
+        language, chosen = negotiate(request)
         response = HTMLResponse(html, status_code=status_code)
         response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
         response.headers["Cache-Control"] = "no-store"
@@ -146,6 +159,14 @@ class Pages:
             "helplines": helplines("NO"),
             "national_helpline": national,
         }
+
+
+def partial(request: Request) -> bool:
+    """Whether an htmx request wants only a page's block (a history restore wants it all)."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 LIVE_HEADER = "havn-live"

@@ -1,4 +1,5 @@
-/* Havn public pages: quick exit, "use my location" and the chat's error notices.
+/* Havn public pages: quick exit, "use my location", results focus, copy buttons and the chat's
+   error notices.
    Everything works without this file. */
 (function () {
   "use strict";
@@ -84,6 +85,30 @@
     }
     var ok = xhr.status === 200 || (!refresh && (xhr.status === 409 || xhr.status === 422));
     if (!ok) { event.detail.shouldSwap = false; }
+  });
+
+  // After a search (not a live refresh) the answer comes first: the form folds away and
+  // focus moves to the results heading, which also scrolls it into view.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var config = event.detail.requestConfig;
+    if (!target || target.id !== "results" || (config && config.headers["Havn-Live"])) { return; }
+    var change = document.querySelector("details.change-search");
+    if (change) { change.open = false; }
+    var heading = document.getElementById("results-heading");
+    if (heading) { heading.focus(); }
+  });
+
+  // Copy buttons (the chat's summary for a helpline): shown only where the clipboard works.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        button.textContent = button.getAttribute("data-copied");
+      });
+    });
   });
 
   var locate = document.getElementById("locate");
