@@ -24,7 +24,7 @@ from capacity.geocoder import Gazetteer
 from capacity.models import Hold, User
 from tests.conftest import make_centre, seed_people
 from tests.test_staff import BODY, URL, csrf_of, free_beds, login, page
-from web.api_write import MAX_BODY
+from web.api.body import MAX_BODY
 from web.app import create_app
 from web.config import Settings
 

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from capacity.errors import AmbiguousPlace, HavnError, Unauthorized
-from web.pages import error_page
+from capacity.helplines import helplines
+from web.state import pages
 
 log = logging.getLogger("havn.web")
 
@@ -79,6 +80,14 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if not wants_json(request) and hasattr(request.app.state, "pages"):
         return await error_page(request, 500)
     return problem(500, "internal_error", "Something went wrong on our side. Please try again.")
+
+
+async def error_page(request: Request, status: int) -> Response:
+    context = {
+        "status": status,
+        "helplines": helplines("NO"),
+    }
+    return pages(request).render(request, "error.html", context, status_code=status)
 
 
 def _candidate(place: Any) -> dict[str, Any]:

@@ -10,17 +10,17 @@ from typing import Any
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from capacity import holds, stats
 from capacity.accounts import principal_for_user
 from capacity.errors import AmbiguousPlace, Conflict, InvalidInput, NotFound, PlaceNotFound
 from capacity.models import Centre, Unit, utcnow
 from capacity.party import Need, Party, parse_adults, parse_children, parse_gender, parse_needs
-from capacity.search import MAX_RESULTS, Group, search
-from web.auth import csrf_token, current_user, form, services
-from web.params import parse_search, whole
-from web.templating import Pages, live_refresh
+from capacity.search import MAX_RESULTS, Group, parse_query, search
+from web.auth import csrf_token, current_user, form
+from web.params import plain, whole
+from web.state import pages, services
+from web.templating import live_refresh
 from web.wording import FIELDS, N_
 
 FORM_FIELDS = ("q", "gender", "adults", "children", "language", "away_from", "min_km", "max_km")
@@ -33,11 +33,6 @@ MESSAGES = {
     "release": N_("The hold is released."),
     "ended": N_("That hold had already ended."),
 }
-
-
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
 
 
 async def console(request: Request) -> Response:
@@ -64,7 +59,7 @@ async def console(request: Request) -> Response:
     status = 200
     if params.get("q") or params.get("lat"):
         try:
-            query, understood = parse_search(params, svc.gazetteer)
+            query, understood = parse_query(plain(params), svc.gazetteer)
             query = replace(query, limit=MAX_RESULTS)
             outcome = search(await svc.index(), query, now, svc.settings.stale_after)
             if not live_refresh(request):
@@ -201,12 +196,3 @@ async def statistics(request: Request) -> Response:
         },
         private=True,
     )
-
-
-routes = [
-    Route("/console", console, methods=["GET"]),
-    Route("/console/holds", place, methods=["POST"]),
-    Route("/holds/{hold_id}/{action:str}", resolve, methods=["POST"]),
-    Route("/console/stats", statistics, methods=["GET"]),
-    Route("/console/stats.csv", statistics, methods=["GET"]),
-]

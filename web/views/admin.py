@@ -5,29 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import RedirectResponse, Response
 
 from capacity import accounts, audit, exchange, location, registry, signin, website
 from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFound
-from capacity.exchange_hsds import export_hsds
-from capacity.models import ApiToken, Centre, ServedMunicipality, Unit, User, utcnow
-from web.auth import csrf_token, current_user, form, services
+from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
+from web.auth import csrf_token, current_user, form
 from web.params import known_id, whole
-from web.templating import Pages
+from web.state import pages, services
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_IMPORT = 5_000_000
 PRIVATE_FIELDS = ("intake_phone", "adviser_notes")
-
-
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
 
 
 async def overview(
@@ -36,8 +27,8 @@ async def overview(
     user = await current_user(request, "admin")
     async with services(request).session() as session:
         centres = await registry.list_centres(session)
-        users = list(await session.scalars(select(User).order_by(User.username)))
-        tokens = list(await session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+        users = await accounts.list_users(session)
+        tokens = await accounts.list_tokens(session)
     context = {
         "user": user,
         "centres": centres,
@@ -164,8 +155,7 @@ async def create_centre(request: Request, user: User, data: FormData) -> dict[st
     centre.units = [Unit(kind="women", beds=0, rooms=0, family_rooms=0, accessible_rooms=0)]
     async with services(request).session() as session:
         await registry.add_centre(session, centre, actor=user.username)
-        await session.commit()
-    await services(request).announce()
+        await services(request).commit_and_announce(session)
     return {
         "message": f"Centre {centre_id} created. "
         + _snapped(name, place.municipality, (latitude, longitude))
@@ -220,8 +210,7 @@ async def edit_centre(request: Request, user: User, data: FormData) -> dict[str,
                 before=before,
                 after=private,
             )
-        await session.commit()
-    await services(request).announce()
+        await services(request).commit_and_announce(session)
     return {"message": "Saved. " + _snapped(name, place.municipality, point)} if moved else None
 
 
@@ -244,9 +233,7 @@ async def create_user(request: Request, user: User, data: FormData) -> dict[str,
 
 async def reset_password(request: Request, user: User, data: FormData) -> dict[str, Any]:
     async with services(request).session() as session:
-        target = await session.get(User, known_id(request.path_params["user_id"], "user"))
-        if target is None:
-            raise NotFound("No such user")
+        target = await accounts.get_user(session, known_id(request.path_params["user_id"], "user"))
         await accounts.set_password(
             session, target, str(data.get("password", "")), actor=user.username, must_change=True
         )
@@ -255,18 +242,11 @@ async def reset_password(request: Request, user: User, data: FormData) -> dict[s
         return {"message": f"New temporary password set for {target.username}."}
 
 
-async def _target(session: AsyncSession, request: Request) -> User:
-    target = await session.get(User, int(request.path_params["user_id"]))
-    if target is None:
-        raise NotFound("No such user")
-    return target
-
-
 async def set_active(request: Request, user: User, data: FormData) -> dict[str, Any]:
     """Deactivate (ending every session at once) or reactivate a user."""
     active = _text(data, "active", 5) == "true"
     async with services(request).session() as session:
-        target = await _target(session, request)
+        target = await accounts.get_user(session, request.path_params["user_id"])
         await accounts.set_active(session, target, active, actor=user.username)
         if not active:
             await signin.end_sessions(session, target, actor=user.username, reason="deactivated")
@@ -278,7 +258,7 @@ async def set_active(request: Request, user: User, data: FormData) -> dict[str, 
 async def reset_two_factor(request: Request, user: User, data: FormData) -> dict[str, Any]:
     """Switch a user's two-factor sign-in off (a lost phone); their sessions end."""
     async with services(request).session() as session:
-        target = await _target(session, request)
+        target = await accounts.get_user(session, request.path_params["user_id"])
         await signin.reset_two_factor(session, target, actor=user.username)
         await signin.end_sessions(session, target, actor=user.username, reason="two_factor_reset")
         await session.commit()
@@ -325,8 +305,7 @@ async def import_csv(request: Request, user: User, data: FormData) -> dict[str, 
         except HavnError:
             await session.rollback()
             raise
-        await session.commit()
-    await services(request).announce()
+        await services(request).commit_and_announce(session)
     message = (
         f"Imported: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged."
@@ -358,34 +337,5 @@ async def export_csv(request: Request) -> Response:
     )
 
 
-async def hsds(request: Request) -> Response:
-    """The public directory as Open Referral HSDS JSON (no secret fields)."""
-    gazetteer = services(request).gazetteer
-
-    def name(code: str) -> str | None:
-        place = gazetteer.municipality(code)
-        return place.municipality if place else None
-
-    async with services(request).session() as session:
-        document = await export_hsds(session, name)
-    return JSONResponse(document, headers={"Cache-Control": "no-store"})
-
-
 async def admin_page(request: Request) -> Response:
     return await overview(request)
-
-
-routes = [
-    Route("/admin", admin_page, methods=["GET"]),
-    Route("/admin/centres", action(create_centre), methods=["POST"]),
-    Route("/admin/centres/{centre_id}", action(edit_centre), methods=["POST"]),
-    Route("/admin/users", action(create_user), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/password", action(reset_password), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/active", action(set_active), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/two-factor", action(reset_two_factor), methods=["POST"]),
-    Route("/admin/tokens", action(create_token), methods=["POST"]),
-    Route("/admin/tokens/{token_id}/revoke", action(revoke_token), methods=["POST"]),
-    Route("/admin/import", action(import_csv, upload=True), methods=["POST"]),
-    Route("/admin/export.csv", export_csv, methods=["GET"]),
-]
-api_routes = [Route("/export/hsds", hsds, methods=["GET"])]

@@ -6,16 +6,15 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from capacity.errors import AmbiguousPlace, InvalidInput, NotFound, PlaceNotFound
 from capacity.helplines import helplines
 from capacity.models import utcnow
 from capacity.party import Need
-from capacity.search import Group, search
-from web.params import parse_search
-from web.services import Services
-from web.templating import Pages, live_refresh
+from capacity.search import Group, parse_query, search
+from web.params import plain
+from web.state import pages, services
+from web.templating import live_refresh
 from web.wording import FIELDS
 
 SEARCH_FIELDS = (
@@ -32,16 +31,6 @@ SEARCH_FIELDS = (
 )
 LANGUAGE_CHOICES = ("nb", "nn", "se", "en", "pl", "uk", "ar", "so", "ti", "ru", "fa", "es")
 DISTANCES = (50, 100, 200, 400)
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
 
 
 def form_values(request: Request) -> dict[str, Any]:
@@ -72,7 +61,7 @@ async def home(request: Request) -> Response:
     if params.get("q") or params.get("lat"):
         context["searched"] = True
         try:
-            query, understood = parse_search(params, svc.gazetteer)
+            query, understood = parse_query(plain(params), svc.gazetteer)
             index = await svc.index()
             outcome = search(index, query, now, svc.settings.stale_after, public=True)
             if not live_refresh(request):
@@ -137,19 +126,3 @@ async def municipalities(request: Request) -> Response:
 async def safety(request: Request) -> Response:
     context: dict[str, Any] = {}
     return pages(request).render(request, "safety.html", context)
-
-
-async def error_page(request: Request, status: int) -> Response:
-    context = {
-        "status": status,
-        "helplines": helplines("NO"),
-    }
-    return pages(request).render(request, "error.html", context, status_code=status)
-
-
-routes = [
-    Route("/", home, methods=["GET"]),
-    Route("/centres/{centre_id}", centre_page, methods=["GET"]),
-    Route("/municipalities", municipalities, methods=["GET"]),
-    Route("/safety", safety, methods=["GET"]),
-]

@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from capacity import audit, registry
 from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
 from capacity.models import Centre, Hold, Unit, User, utcnow
-from web.auth import csrf_token, current_user, form, services
+from web.auth import csrf_token, current_user, form
 from web.params import MAX_INT, known_id, whole
-from web.templating import Pages
+from web.state import pages, services
 from web.wording import N_
 
 COUNTERS = ("free_beds", "free_family_rooms", "free_accessible_rooms")
@@ -30,11 +29,6 @@ CENTRE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 
 
 WHOLE = N_("Write whole numbers.")
-
-
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
 
 
 async def staff_centre(request: Request, user: User) -> str:
@@ -314,14 +308,3 @@ def _cell(value: str) -> str:
 
 def _back(user: User, centre_id: str) -> str:
     return "/staff" if user.role == "staff" else f"/staff?centre={centre_id}"
-
-
-routes = [
-    Route("/staff", dashboard, methods=["GET"]),
-    Route("/staff/units/{unit_id:int}/availability", set_numbers, methods=["POST"]),
-    Route("/staff/units/{unit_id:int}/accepts", set_accepts, methods=["POST"]),
-    Route("/staff/status", set_status, methods=["POST"]),
-    Route("/staff/languages", set_languages, methods=["POST"]),
-    Route("/staff/history", history, methods=["GET"]),
-    Route("/staff/history.csv", history, methods=["GET"]),
-]
