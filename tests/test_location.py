@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 
 from capacity import migrate, registry
 from capacity.db import create_engine, session_factory
-from capacity.exchange_csv import COLUMNS
+from capacity.exchange.csv import COLUMNS
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, Event, utcnow
 from tests import test_staff

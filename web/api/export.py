@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from capacity.exchange_hsds import export_hsds
+from capacity.exchange.hsds import export_hsds
 from web.state import services
 
 
