@@ -144,6 +144,7 @@ class Pages:
             "needs_all": Need,
             "group_label": lambda group: gettext(GROUPS[group]),
             "helplines": helplines("NO"),
+            "failed": None,
         }
 
 
