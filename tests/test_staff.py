@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -598,3 +599,23 @@ async def test_a_bad_age_keeps_the_other_choices_typed(client: TestClient) -> No
     form = page(response).select_one("#accepts-1")
     assert form.select_one("input[name=vision]").has_attr("checked")
     assert not form.select_one("input[name=pets]").has_attr("checked")
+
+
+async def test_a_holds_note_and_oslo_time_show_only_to_the_centre_it_is_for(
+    client: TestClient, seeded: dict[str, str]
+) -> None:
+    made = client.post(
+        "/api/v1/holds",
+        json={"centre": "bodo", "note": "Arrives by taxi"},
+        headers={"Authorization": f"Bearer {seeded['token-adviser']}"},
+    )
+    assert made.status_code == 201
+    expires = datetime.fromisoformat(made.json()["expires_at"])
+    login(client, "staff-a")
+    hold = page(client.get("/staff")).select_one("ul.holds li")
+    assert hold.select_one(".hold-note").get_text(strip=True) == "Arrives by taxi"
+    assert expires.astimezone(ZoneInfo("Europe/Oslo")).strftime("%H:%M") in hold.get_text()
+    assert "UTC" not in hold.get_text()
+    client.post("/logout", data={"csrf": csrf_of(client.get("/staff").text)})
+    login(client, "staff-b")
+    assert page(client.get("/staff")).select_one(".hold-note") is None

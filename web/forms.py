@@ -8,7 +8,7 @@ macros of templates/_field.html (`aria-invalid`, `aria-describedby` naming the m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -29,7 +29,7 @@ class FailedForm:
     form: str
     field: str
     message: str
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str]
 
     def marks(self, form: str, name: str) -> bool:
         return self.form == form and self.field == name

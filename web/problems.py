@@ -57,7 +57,8 @@ async def havn_error(request: Request, exc: Exception) -> Response:
         target = request.url.path if request.method == "GET" else ""
         return RedirectResponse(f"/login?next={quote(target)}" if target else "/login", 303)
     if not wants_json(request):
-        return await error_page(request, exc.status)
+        # What went wrong, for a person (a 404's title says it all, and names nothing typed).
+        return await error_page(request, exc.status, exc.message if exc.status != 404 else None)
     extra: dict[str, Any] = {k: v for k, v in exc.detail.items() if _jsonable(v)}
     if isinstance(exc, AmbiguousPlace):
         extra["candidates"] = [_candidate(place) for place in exc.candidates]
@@ -82,9 +83,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return problem(500, "internal_error", "Something went wrong on our side. Please try again.")
 
 
-async def error_page(request: Request, status: int) -> Response:
+async def error_page(request: Request, status: int, message: str | None = None) -> Response:
+    """The error page; `message` (a domain error's, for a person) says what went wrong."""
     context = {
         "status": status,
+        "message": message,
         "helplines": helplines("NO"),
     }
     return pages(request).render(request, "error.html", context, status_code=status)

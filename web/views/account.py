@@ -38,6 +38,7 @@ from web.auth import (
     home_for,
     needs_two_factor,
 )
+from web.forms import failed
 from web.ratelimit import key_for
 from web.state import pages, services
 from web.wording import N_
@@ -274,19 +275,15 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-def _password_form(request: Request, user: User, error: str | None, status: int) -> Response:
-    return pages(request).render(
-        request,
-        "password.html",
-        {"user": user, "csrf": csrf_token(request), "error": error},
-        status_code=status,
-        private=True,
-    )
+def _password_context(request: Request, user: User) -> dict[str, Any]:
+    return {"user": user, "csrf": csrf_token(request)}
 
 
 async def password_page(request: Request) -> Response:
     user = await current_user(request, setup="password")
-    return _password_form(request, user, None, 200)
+    return pages(request).render(
+        request, "password.html", _password_context(request, user), private=True
+    )
 
 
 async def change_password(request: Request) -> Response:
@@ -307,7 +304,15 @@ async def change_password(request: Request) -> Response:
             await limiter.fail(guesses)
             if await limiter.blocked(guesses):
                 return await _log_out_after_guesses(request, session, sid)
-            return _password_form(request, user, N_("Your current password is wrong."), 422)
+            wrong = InvalidInput(N_("Your current password is wrong."), field="current")
+            return failed(
+                request,
+                "password.html",
+                _password_context(request, user),
+                form="password",
+                error=wrong,
+                data=data,
+            )
         try:
             if new != repeat:
                 raise InvalidInput(N_("The two new passwords differ."), field="repeat")
@@ -315,8 +320,16 @@ async def change_password(request: Request) -> Response:
             assert fresh is not None
             await accounts.set_password(session, fresh, new, actor=user.username, must_change=False)
         except InvalidInput as exc:
-            error = exc.message if exc.detail.get("field") == "repeat" else SHORT_PASSWORD
-            return _password_form(request, user, error, 422)
+            if exc.detail.get("field") != "repeat":
+                exc = InvalidInput(SHORT_PASSWORD, field="new")
+            return failed(
+                request,
+                "password.html",
+                _password_context(request, user),
+                form="password",
+                error=exc,
+                data=data,
+            )
         await signin.end_sessions(
             session, fresh, actor=user.username, keep=sid, reason="password_changed"
         )

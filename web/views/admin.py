@@ -13,6 +13,7 @@ from capacity import accounts, audit, exchange, location, registry, signin, webs
 from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFound
 from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form
+from web.forms import failed
 from web.params import known_id, whole
 from web.state import pages, services
 
@@ -21,15 +22,18 @@ MAX_IMPORT = 5_000_000
 PRIVATE_FIELDS = ("intake_phone", "adviser_notes")
 
 
-async def overview(
-    request: Request, extra: dict[str, Any] | None = None, status: int = 200
-) -> Response:
+async def overview(request: Request, extra: dict[str, Any] | None = None) -> Response:
     user = await current_user(request, "admin")
+    context = await _context(request, user)
+    return pages(request).render(request, "admin.html", {**context, **(extra or {})}, private=True)
+
+
+async def _context(request: Request, user: User) -> dict[str, Any]:
     async with services(request).session() as session:
         centres = await registry.list_centres(session)
         users = await accounts.list_users(session)
         tokens = await accounts.list_tokens(session)
-    context = {
+    return {
         "user": user,
         "centres": centres,
         "users": users,
@@ -38,15 +42,13 @@ async def overview(
         "problem": None,
         "message": None,
         "new_token": None,
-        "edited": None,
         "places": {c.id: _place_note(request, c) for c in centres},
-        **(extra or {}),
     }
-    return pages(request).render(request, "admin.html", context, status_code=status, private=True)
 
 
 async def _guarded(request: Request, action: Any, upload: bool = False) -> Response:
-    """Run a form action; a domain error re-renders the page with its message, losing nothing."""
+    """Run a form action; a domain error brings the page back with its message (by the
+    field of the centre's form, with what was typed: web/forms.py), losing nothing."""
     user = await current_user(request, "admin")
     data = await (
         form(request, max_bytes=MAX_IMPORT + 100_000, max_files=1) if upload else form(request)
@@ -54,17 +56,14 @@ async def _guarded(request: Request, action: Any, upload: bool = False) -> Respo
     try:
         extra = await action(request, user, data)
     except (InvalidInput, Conflict, NotFound, Forbidden) as exc:
-        edited = None
-        if "centre_id" in request.path_params:
-            # The form comes back as it was typed, with the message by the wrong field.
-            edited = {
-                "centre": request.path_params["centre_id"],
-                "field": exc.detail.get("field"),
-                "message": exc.message,
-                "values": {k: v for k, v in data.items() if isinstance(v, str) and k != "csrf"},
-            }
-        extra = {"problem": exc.message, "edited": edited}
-        return await overview(request, extra, status=exc.status)
+        context = await _context(request, user)
+        context["problem"] = exc.message
+        name = (
+            f"centre-{request.path_params['centre_id']}"
+            if "centre_id" in request.path_params
+            else request.url.path
+        )
+        return failed(request, "admin.html", context, form=name, error=exc, data=data)
     if extra is None:
         return RedirectResponse("/admin", status_code=303)
     return await overview(request, extra)

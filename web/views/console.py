@@ -7,15 +7,14 @@ import io
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from capacity import holds, stats
+from capacity import holds, registry, stats
 from capacity.accounts import principal_for_user
 from capacity.errors import AmbiguousPlace, Conflict, InvalidInput, NotFound, PlaceNotFound
-from capacity.models import Centre, Unit, utcnow
-from capacity.party import Need, Party, parse_adults, parse_children, parse_gender, parse_needs
+from capacity.models import utcnow
+from capacity.party import Need, parse_party
 from capacity.search import MAX_RESULTS, Group, parse_query, search
 from web.auth import csrf_token, current_user, form
 from web.params import plain, whole
@@ -66,11 +65,7 @@ async def console(request: Request) -> Response:
                 svc.count_search(understood.county, query.party, outcome)
             ids = [result.centre.id for result in outcome.results]
             async with svc.session() as session:
-                rows = await session.scalars(select(Centre).where(Centre.id.in_(ids)))
-                context["details"] = {
-                    c.id: {"intake_phone": c.intake_phone, "adviser_notes": c.adviser_notes}
-                    for c in rows
-                }
+                context["details"] = await registry.adviser_details(session, ids)
             context.update(outcome=outcome, understood=understood)
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates
@@ -81,9 +76,7 @@ async def console(request: Request) -> Response:
     async with svc.session() as session:
         context["live_holds"] = await holds.holds_for(session)
         unit_ids = [hold.unit_id for hold in context["live_holds"]]
-        units = await session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))
-        centre_of = {unit.id: unit.centre_id for unit in units}
-    context["hold_centre"] = centre_of
+        context["hold_centre"] = await registry.unit_centres(session, unit_ids)
     return pages(request).render(
         request, "console.html", context, block="results", status_code=status, private=True
     )
@@ -96,12 +89,7 @@ async def place(request: Request) -> Response:
     back = str(data.get("back", "/console"))
     back = back if back.startswith("/console") else "/console"
     try:
-        party = Party(
-            gender=parse_gender(str(data.get("gender", "")) or None),
-            adults=parse_adults(str(data.get("adults", "")) or None),
-            children=parse_children(str(data.get("children", "")) or None),
-            needs=parse_needs(",".join(str(v) for v in data.getlist("needs")) or None),
-        )
+        party = parse_party(plain(data))
         minutes = whole(data.get("minutes", holds.DEFAULT_MINUTES), "minutes")
         unit_id = whole(data.get("unit_id", ""), "unit_id", low=1)
         async with svc.session() as session:
@@ -110,8 +98,7 @@ async def place(request: Request) -> Response:
                 holds.HoldRequest(unit_id, party, minutes, str(data.get("note", "")) or None),
                 actor=principal_for_user(user),
             )
-            await session.commit()
-        await svc.announce()
+            await svc.commit_and_announce(session)
         message = f"held:{hold.id}"
     except InvalidInput as exc:
         message = "invalid:" + exc.message
@@ -136,11 +123,10 @@ async def resolve(request: Request) -> Response:
                 await holds.confirm(session, hold_id, actor=principal_for_user(user))
             else:
                 await holds.release(session, hold_id, actor=principal_for_user(user))
-            await session.commit()
+            await svc.commit_and_announce(session)
         except Conflict:
             await session.rollback()
             message = f"ended:{hold_id}"
-    await svc.announce()
     back = str(data.get("back", "/console"))
     back = back if back.startswith(("/console", "/staff")) else "/console"
     separator = "&" if "?" in back else "?"

@@ -124,7 +124,9 @@ async def set_numbers(request: Request) -> Response:
             await registry.set_availability(
                 session,
                 unit,
-                **values,
+                free_beds=values["free_beds"],
+                free_family_rooms=values["free_family_rooms"],
+                free_accessible_rooms=values["free_accessible_rooms"],
                 actor=user.username,
                 source="staff",
                 expected_version=version,
