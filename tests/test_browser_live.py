@@ -50,7 +50,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
                     role=role,
                     centre_id=centre_id,
                     password=PASSWORD,
-                    actor="test",
+                    actor=username,  # their own password: no change asked at first login
                 )
             await session.commit()
         await engine.dispose()
