@@ -57,7 +57,7 @@ def may_see(user: User, change: Change) -> bool:
 
 async def viewer(request: Request) -> User | None:
     """The logged-in staff member, adviser or admin; None for everyone else."""
-    if "uid" not in request.session:
+    if "sid" not in request.session:
         return None
     try:
         return await current_user(request, "staff", "adviser", "admin")
