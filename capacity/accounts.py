@@ -287,3 +287,26 @@ def principal_for_user(user: User) -> Principal:
 
 def principal_for_token(token: ApiToken) -> Principal:
     return Principal(name=f"token:{token.name}", role=token.role, centre_id=token.centre_id)
+
+
+async def find_user(session: AsyncSession, username: str) -> User | None:
+    """The user with this (lowercase) username, or None."""
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    """Every user, by username."""
+    return list(await session.scalars(select(User).order_by(User.username)))
+
+
+async def list_tokens(session: AsyncSession) -> list[ApiToken]:
+    """Every API token, newest first (their digests only: a secret is shown once, at creation)."""
+    return list(await session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User:
+    """The user with this id; raises NotFound."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user")
+    return user

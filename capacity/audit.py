@@ -136,3 +136,10 @@ def shown(events: list[Event], role: str, centre_id: str | None) -> list[ShownEv
             )
         )
     return visible
+
+
+async def events_after(session: AsyncSession, after: int, limit: int = 1000) -> list[Event]:
+    """The events newer than revision `after`, oldest first (at most `limit`)."""
+    return list(
+        await session.scalars(select(Event).where(Event.id > after).order_by(Event.id).limit(limit))
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -158,3 +159,18 @@ def parse_adults(value: str | None) -> int:
     if not 1 <= adults <= MAX_ADULTS:
         raise InvalidInput(f"adults must be between 1 and {MAX_ADULTS}", field="adults")
     return adults
+
+
+def parse_party(values: Mapping[str, str | None]) -> Party:
+    """The party from plain strings ("gender", "adults", "children", "needs"; absent or
+    blank: the defaults). Raises one InvalidInput naming the first wrong field."""
+
+    def get(name: str) -> str | None:
+        return values.get(name) or None
+
+    return Party(
+        gender=parse_gender(get("gender")),
+        adults=parse_adults(get("adults")),
+        children=parse_children(get("children")),
+        needs=parse_needs(get("needs")),
+    )

@@ -252,3 +252,11 @@ async def reset_two_factor(session: AsyncSession, user: User, *, actor: str) -> 
         before={"two_factor": was},
         after={"two_factor": False},
     )
+
+
+async def recovery_codes_left(session: AsyncSession, user: User) -> int:
+    """How many unused recovery codes `user` has."""
+    count = await session.scalar(
+        select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == user.id)
+    )
+    return int(count or 0)

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Scope
 
 from capacity import registry
 from capacity.db import create_engine, session_factory
-from capacity.exchange_csv import COLUMNS
+from capacity.exchange.csv import COLUMNS
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
 from web.config import Settings

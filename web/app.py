@@ -1,11 +1,11 @@
-"""The Starlette application: routes, middleware and the lifespan that builds services."""
+"""The Starlette application: the route table (web/routes.py), middleware and the lifespan
+that builds services."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,21 +13,19 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from capacity.db import create_engine, private_folder, session_factory
 from capacity.geocoder import Gazetteer
-from web import admin, api, auth, chat, console, events, ops, pages, staff, twofactor
+from web import auth, chat, events
 from web.auth import SESSION_COOKIE, SESSION_HOURS
 from web.chat import Chat, Transcripts
 from web.config import Settings
-from web.openapi import openapi
 from web.ops import Metrics, MetricsMiddleware
 from web.problems import EXCEPTION_HANDLERS
 from web.ratelimit import RateLimiter
+from web.routes import ROUTES
 from web.services import Services
 from web.templating import Pages
 
@@ -45,7 +43,6 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"geolocation=(self), camera=(), microphone=(), interest-cohort=()"),
 ]
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
-STATIC = Path(__file__).parent / "static"
 
 
 class SecurityHeaders:
@@ -126,20 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Only a listed proxy may say who the client is; anyone else's X-Forwarded-For is ignored.
     proxies = [Middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.trusted_proxies))]
     return Starlette(
-        routes=[
-            *ops.routes,
-            *events.routes,
-            Route("/api/openapi.json", openapi, methods=["GET"]),
-            Mount("/api/v1", routes=api.routes),
-            Mount("/static", StaticFiles(directory=STATIC), name="static"),
-            *pages.routes,
-            *auth.routes,
-            *twofactor.routes,
-            *staff.routes,
-            *console.routes,
-            *admin.routes,
-            *chat.routes,
-        ],
+        routes=ROUTES,
         middleware=[
             *proxies,
             Middleware(MetricsMiddleware, metrics=metrics),

@@ -18,14 +18,13 @@ from typing import Any
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from capacity.errors import Forbidden, Unauthorized
 from capacity.models import User
+from web import state
 from web.auth import SetupNeeded, current_user
 from web.feed import Change, ChangeFeed, FeedFull
 from web.problems import problem
-from web.services import Services
 
 HEARTBEAT_SECONDS = 15.0
 PUBLIC_SIGNAL_SECONDS = 5.0  # an anonymous stream gets at most one signal per this window
@@ -72,7 +71,7 @@ async def events(request: Request) -> Response:
     A logged-in viewer's data is the revision, action and centre; `?centre=ID` narrows it to
     one centre. Beyond the worker's stream limit: 503 with Retry-After.
     """
-    services: Services = request.app.state.services
+    services = state.services(request)
     user = await viewer(request)
     centre = request.query_params.get("centre") or None
     try:
@@ -165,6 +164,3 @@ def streams_end_on_exit(feed: ChangeFeed) -> Iterator[None]:
         for number, (previous, ours) in chained.items():
             if signal.getsignal(number) is ours:
                 signal.signal(number, previous)
-
-
-routes = [Route("/events", events, methods=["GET"])]

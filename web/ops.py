@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,11 +25,11 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from capacity.models import utcnow
-from web.services import Services
+from web import state
 
 
 class Metrics:
@@ -126,7 +125,7 @@ def _match(routes: list[BaseRoute], scope: Scope, prefix: str) -> str:
 
 def require_operator(request: Request) -> None:
     """Raise a plain 404 unless the request comes from the operator (see the module's doc)."""
-    services: Services = request.app.state.services
+    services = state.services(request)
     token = services.settings.operator_token
     if token is not None:
         scheme, _, presented = request.headers.get("authorization", "").partition(" ")
@@ -155,7 +154,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """200 when the database (and Redis, when configured) answer; 503 naming what does not."""
     require_operator(request)
-    services: Services = request.app.state.services
+    services = state.services(request)
     checks: dict[str, str] = {}
     try:
         async with services.session() as session:
@@ -179,19 +178,11 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     require_operator(request)
-    services: Services = request.app.state.services
-    registry: Metrics = request.app.state.metrics
+    services = state.services(request)
+    registry = state.metrics_of(request)
     index = await services.index()
     stale_before = (utcnow() - services.settings.stale_after).timestamp()
     registry.stale.set(int(((index.as_of < stale_before) & index.open).sum()))
     registry.sse.set(services.feed.subscribers)
     registry.redis_feed.set(1 if services.feed.redis_up else 0)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-routes = [
-    Route("/healthz", healthz, methods=["GET"]),
-    Route("/readyz", readyz, methods=["GET"]),
-    Route("/metrics", metrics, methods=["GET"]),
-]

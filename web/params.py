@@ -1,16 +1,14 @@
-"""Search parameters, parsed strictly from a query string (the API and the pages share them)."""
+"""Request values as plain data: a query string or form as strings for `capacity`, and the
+whole numbers of forms, headers and paths, checked before they reach the database."""
 
 from __future__ import annotations
 
-import math
 import re
 
-from starlette.datastructures import QueryParams
+from starlette.datastructures import FormData, QueryParams
 
 from capacity.errors import InvalidInput, NotFound
-from capacity.geocoder import Gazetteer, Place
-from capacity.party import Party, parse_adults, parse_children, parse_gender, parse_needs
-from capacity.search import MAX_RESULTS, Area, Point, Query
+from capacity.search.query import text_value
 
 MAX_PARAM = 200
 # The largest value an INTEGER column holds on every engine (PostgreSQL's is 32-bit).
@@ -19,81 +17,22 @@ DEFAULT_LIMIT = 20
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
-def parse_search(params: QueryParams, gazetteer: Gazetteer) -> tuple[Query, Place]:
-    """Build a Query from the request's parameters; raises InvalidInput, PlaceNotFound or
-    AmbiguousPlace with a message a person can act on."""
-    q = text(params, "q")
-    lat, lon = number(params, "lat"), number(params, "lon")
-    if q is not None and (lat is not None or lon is not None):
-        raise InvalidInput("Give either q or lat and lon, not both", field="q")
-    if (lat is None) != (lon is None):
-        raise InvalidInput("Give both lat and lon", field="lat" if lat is None else "lon")
-    if q is not None:
-        place = gazetteer.resolve(q)
-        origin = Point(place.latitude, place.longitude)
-    elif lat is not None and lon is not None:
-        origin = Point(lat, lon)
-        place = gazetteer.nearest(lat, lon)
-    else:
-        raise InvalidInput(
-            "Say where: q (place, municipality or postcode) or lat and lon", field="q"
-        )
+def plain(params: QueryParams | FormData) -> dict[str, str]:
+    """A query string or form as one string per field, for `capacity.search.parse_query`.
 
-    away_name = text(params, "away_from")
-    away = gazetteer.resolve(away_name) if away_name is not None else None
-    min_km = number(params, "min_km")
-    if away is not None and min_km is None:
-        raise InvalidInput(
-            "With away_from, give min_km: how far away the place must be", field="min_km"
-        )
-    if away is None and min_km is not None:
-        raise InvalidInput("min_km needs away_from: the place to stay away from", field="away_from")
-    language = text(params, "language")
-    if language is not None and not _LANGUAGE.match(language.lower()):
-        raise InvalidInput("language must be a language code like nb, en, ar", field="language")
-    limit = number(params, "limit")
-    if limit is not None and (limit != int(limit) or not 1 <= limit <= MAX_RESULTS):
-        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_RESULTS}", field="limit")
-    party = Party(
-        gender=parse_gender(text(params, "gender")),
-        adults=parse_adults(text(params, "adults")),
-        children=parse_children(text(params, "children")),
-        needs=parse_needs(needs(params)),
+    A repeated field keeps its last value, except needs: the API sends "a,b", a form's
+    checkboxes send needs=a&needs=b, and both become one comma list. Uploads are left out.
+    """
+    found = {name: value for name, value in params.multi_items() if isinstance(value, str)}
+    found["needs"] = ",".join(
+        str(value) for value in params.getlist("needs") if isinstance(value, str) and value.strip()
     )
-    query = Query(
-        origin=origin,
-        party=party,
-        language=language.lower() if language else None,
-        municipality=Area(place.country, place.municipality_code, place.municipality),
-        away_from=Point(away.latitude, away.longitude) if away else None,
-        min_km=min_km,
-        max_km=number(params, "max_km"),
-        limit=int(limit) if limit is not None else DEFAULT_LIMIT,
-    )
-    return query, place
-
-
-def needs(params: QueryParams) -> str | None:
-    """Needs as one comma list: the API sends "a,b", a form's checkboxes send needs=a&needs=b."""
-    values = [text_value("needs", v) for v in params.getlist("needs")]
-    joined = ",".join(v for v in values if v)
-    return joined or None
+    return found
 
 
 def text(params: QueryParams, name: str) -> str | None:
     """A query parameter, stripped; None when absent or blank; InvalidInput when absurd."""
-    value = params.get(name)
-    return None if value is None else text_value(name, value)
-
-
-def text_value(name: str, value: str) -> str | None:
-    if not value.strip():
-        return None
-    if len(value) > MAX_PARAM:
-        raise InvalidInput(f"{name} is too long (at most {MAX_PARAM} characters)", field=name)
-    if any(ord(ch) < 32 for ch in value):
-        raise InvalidInput(f"{name} contains control characters", field=name)
-    return value.strip()
+    return text_value(name, params.get(name))
 
 
 def whole(
@@ -122,16 +61,3 @@ def known_id(value: object, what: str) -> int:
         return whole(value, what, low=1)
     except InvalidInput:
         raise NotFound(f"No such {what}") from None
-
-
-def number(params: QueryParams, name: str) -> float | None:
-    value = text(params, name)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a number", field=name) from None
-    if not math.isfinite(number):
-        raise InvalidInput(f"{name} must be a finite number", field=name)
-    return number

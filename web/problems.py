@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from capacity.errors import AmbiguousPlace, HavnError, Unauthorized
-from web.pages import error_page
+from capacity.helplines import helplines
+from web.state import pages
 
 log = logging.getLogger("havn.web")
 
@@ -56,7 +57,8 @@ async def havn_error(request: Request, exc: Exception) -> Response:
         target = request.url.path if request.method == "GET" else ""
         return RedirectResponse(f"/login?next={quote(target)}" if target else "/login", 303)
     if not wants_json(request):
-        return await error_page(request, exc.status)
+        # What went wrong, for a person (a 404's title says it all, and names nothing typed).
+        return await error_page(request, exc.status, exc.message if exc.status != 404 else None)
     extra: dict[str, Any] = {k: v for k, v in exc.detail.items() if _jsonable(v)}
     if isinstance(exc, AmbiguousPlace):
         extra["candidates"] = [_candidate(place) for place in exc.candidates]
@@ -79,6 +81,16 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if not wants_json(request) and hasattr(request.app.state, "pages"):
         return await error_page(request, 500)
     return problem(500, "internal_error", "Something went wrong on our side. Please try again.")
+
+
+async def error_page(request: Request, status: int, message: str | None = None) -> Response:
+    """The error page; `message` (a domain error's, for a person) says what went wrong."""
+    context = {
+        "status": status,
+        "message": message,
+        "helplines": helplines("NO"),
+    }
+    return pages(request).render(request, "error.html", context, status_code=status)
 
 
 def _candidate(place: Any) -> dict[str, Any]:

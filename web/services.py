@@ -13,12 +13,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from capacity import audit, holds, registry, stats
 from capacity.geocoder import Gazetteer
-from capacity.models import Event, utcnow
+from capacity.models import utcnow
 from capacity.party import Party
 from capacity.search import Group, Outcome, SearchIndex
 from web.config import Settings
@@ -186,17 +185,17 @@ class Services:
             self._counts.update(counts)  # keep them for the next round
             raise
 
+    async def commit_and_announce(self, session: AsyncSession) -> None:
+        """Commit `session`'s change, then announce it: the one way a change is made public."""
+        await session.commit()
+        await self.announce()
+
     async def announce(self) -> None:
         """After a commit: refresh the snapshot and push the new events to every worker."""
         self._checked = 0.0
         async with self.sessions() as session:
-            rows = await session.execute(
-                select(Event.id, Event.action, Event.centre_id)
-                .where(Event.id > self._announced)
-                .order_by(Event.id)
-                .limit(1000)
-            )
-            changes = [Change(revision, action, centre) for revision, action, centre in rows]
+            events = await audit.events_after(session, self._announced)
+            changes = [Change(e.id, e.action, e.centre_id) for e in events]
         if changes:
             self._announced = max(self._announced, changes[-1].revision)
             await self.feed.publish(changes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -30,6 +31,8 @@ from web.i18n import (
 )
 from web.wording import GROUPS, NEEDS, REASONS
 
+OSLO = ZoneInfo("Europe/Oslo")
+
 
 def environment() -> Environment:
     env = Environment(
@@ -41,6 +44,7 @@ def environment() -> Environment:
     )
     env.globals["languages"] = LANGUAGES
     env.filters["web_link"] = website.link
+    env.filters["oslo_time"] = oslo_time
     return env
 
 
@@ -158,6 +162,7 @@ class Pages:
             "group_label": lambda group: gettext(GROUPS[group]),
             "helplines": helplines("NO"),
             "national_helpline": national,
+            "failed": None,
         }
 
 
@@ -167,6 +172,11 @@ def partial(request: Request) -> bool:
         request.headers.get("hx-request") == "true"
         and request.headers.get("hx-history-restore-request") != "true"
     )
+
+
+def oslo_time(moment: datetime) -> str:
+    """The clock time in Norway ("14:05"): stored times are UTC, people read local time."""
+    return moment.astimezone(OSLO).strftime("%H:%M")
 
 
 LIVE_HEADER = "havn-live"

@@ -30,8 +30,8 @@ from capacity.exchange import (
     import_centres_csv,
     update_centre,
 )
-from capacity.exchange_csv import COLUMNS, RowError
-from capacity.exchange_hsds import TABLES
+from capacity.exchange.csv import COLUMNS, RowError
+from capacity.exchange.hsds import TABLES
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, Event, Hold, ServedMunicipality, Unit
 

@@ -129,3 +129,24 @@ def test_a_staff_tap_shows_saved_and_the_counters_never_vanish(
     )
     assert page.locator(counters).count() == shown
     assert page.evaluate("window.vanished") is False
+
+
+def test_a_bad_age_in_what_a_unit_accepts_comes_back_by_the_field(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    log_in(page, site, "staff")
+    page.goto(site["base"] + "/staff")
+    form = page.locator("form[action$='/accepts']").first
+    form.locator("input[name=children_max_age]").fill("99")
+    form.get_by_role("button").click()
+    page.wait_for_load_state()
+    field = page.locator("form[action$='/accepts'] input[name=children_max_age]").first
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.input_value() == "99"
+    message = page.locator("#" + str(field.get_attribute("aria-describedby")))
+    assert message.is_visible() and "17" in message.inner_text()
+    assert page.locator("h1").first.inner_text() != "Noe gikk galt"
+    box, note = field.bounding_box(), message.bounding_box()
+    assert box is not None and note is not None
+    assert 0 <= note["y"] - (box["y"] + box["height"]) < 80  # right under the field

@@ -131,7 +131,8 @@ def test_the_bots_copy_of_the_api_description_is_current(client: TestClient) -> 
     """The bot's tests check their fake registry answers against this copy."""
     copy = ROOT / "bot" / "tests" / "data" / "openapi.json"
     assert json.loads(copy.read_text(encoding="utf-8")) == client.get("/api/openapi.json").json(), (
-        "run: python -c 'import json, web.openapi as o; print(json.dumps(o.DOCUMENT, indent=1))'"
+        "run: python -c 'import json, web.api.openapi as o; "
+        "print(json.dumps(o.DOCUMENT, indent=1))'"
         " > bot/tests/data/openapi.json"
     )
 

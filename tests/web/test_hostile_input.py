@@ -29,7 +29,7 @@ from tests.helpers import (
     login,
     soup,
 )
-from web.api_write import MAX_BODY
+from web.api.body import MAX_BODY
 from web.app import create_app
 from web.config import Settings
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -459,3 +460,84 @@ def test_pages_for_staff_send_strangers_to_the_login(client: TestClient) -> None
     assert response.status_code == 303 and response.headers["location"] == "/login?next=/console"
     login(client, "adviser")
     assert client.get("/console").status_code == 200
+
+
+def assert_by_field(response: Any, input_id: str, typed: str) -> None:
+    """The form came back with the message by the field (aria-describedby naming it) and
+    the field still holding what was typed."""
+    assert 400 <= response.status_code < 500
+    field = soup(response).select_one(f"#{input_id}")
+    assert field is not None and field.get("aria-invalid") == "true"
+    message = soup(response).select_one(f"#{field['aria-describedby']}")
+    assert message is not None and message.get_text(strip=True)
+    assert message.find_previous("input") == field or message.find_parent("fieldset")
+    assert field.get("value") == typed
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "input_id", "typed"),
+    [
+        (
+            "/staff/units/1/accepts",
+            {"children": "on", "pets": "on", "children_max_age": "99"},
+            "children_max_age-1",
+            "99",
+        ),
+        ("/staff/units/1/accepts", {"boys_max_age": "tolv"}, "boys_max_age-1", "tolv"),
+        (
+            "/staff/status",
+            {"status": "temporarily_closed", "status_reason": ""},
+            "status_reason",
+            "",
+        ),
+        ("/staff/languages", {"languages": "english!"}, "languages", "english!"),
+        ("/staff/units/1/availability", {"free_beds": "tre"}, "free_beds-1", "tre"),
+    ],
+)
+async def test_a_bad_staff_form_comes_back_with_the_message_by_the_field(
+    client: TestClient,
+    engine: AsyncEngine,
+    path: str,
+    fields: dict[str, str],
+    input_id: str,
+    typed: str,
+) -> None:
+    login(client, "staff-a", headers={"Accept-Language": "nb"})
+    token = csrf_of(client.get("/staff").text)
+    form = {"csrf": token, "version": "1", "free_family_rooms": "1", "free_accessible_rooms": "1"}
+    response = client.post(path, data={**form, **fields}, headers={"Accept-Language": "nb"})
+    assert_by_field(response, input_id, typed)
+    assert soup(response).select_one("h1").get_text(strip=True) != "Noe gikk galt"
+    assert await free_beds(engine, "bodo") == 3
+
+
+async def test_a_bad_age_keeps_the_other_choices_typed(client: TestClient) -> None:
+    login(client, "staff-a")
+    token = csrf_of(client.get("/staff").text)
+    response = client.post(
+        "/staff/units/1/accepts",
+        data={"csrf": token, "children_max_age": "99", "vision": "on"},
+    )
+    form = soup(response).select_one("#accepts-1")
+    assert form.select_one("input[name=vision]").has_attr("checked")
+    assert not form.select_one("input[name=pets]").has_attr("checked")
+
+
+async def test_a_holds_note_and_oslo_time_show_only_to_the_centre_it_is_for(
+    client: TestClient, seeded: dict[str, str]
+) -> None:
+    made = client.post(
+        "/api/v1/holds",
+        json={"centre": "bodo", "note": "Arrives by taxi"},
+        headers={"Authorization": f"Bearer {seeded['token-adviser']}"},
+    )
+    assert made.status_code == 201
+    expires = datetime.fromisoformat(made.json()["expires_at"])
+    login(client, "staff-a")
+    hold = soup(client.get("/staff")).select_one("ul.holds li")
+    assert hold.select_one(".hold-note").get_text(strip=True) == "Arrives by taxi"
+    assert expires.astimezone(ZoneInfo("Europe/Oslo")).strftime("%H:%M") in hold.get_text()
+    assert "UTC" not in hold.get_text()
+    client.post("/logout", data={"csrf": csrf_of(client.get("/staff").text)})
+    login(client, "staff-b")
+    assert soup(client.get("/staff")).select_one(".hold-note") is None

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from capacity import website
 from capacity.db import session_factory
-from capacity.exchange_csv import parse_centres_csv
+from capacity.exchange.csv import parse_centres_csv
 from capacity.models import Centre, Event
 from tests.helpers import centre_row, csrf_of, csv_file, login, soup
 

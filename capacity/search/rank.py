@@ -1,39 +1,22 @@
-"""Routing: rank the registry's units for a party, nearest first within three groups.
+"""Ranking: the units that fit a party, nearest first within three groups, with the reasons.
 
-The search runs on a `SearchIndex`, an in-memory snapshot of the registry held in NumPy arrays
-(one row per unit), so one search over 10,000 centres is a handful of vectorised operations.
-`capacity.registry.load_index` builds it from the database; callers rebuild it when the
-registry's revision changes. Time-dependent parts (holds expiring, numbers going stale) are
-evaluated at query time against `now`.
+Time-dependent parts (holds expiring, numbers going stale) are evaluated at query time
+against `now`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from functools import lru_cache
 
 import numpy as np
-import numpy.typing as npt
-from geographiclib.geodesic import Geodesic
 
-from capacity.errors import InvalidInput
-from capacity.gazetteer import Place
 from capacity.party import Gender, Need, Party
 from capacity.reasons import Reason
-from capacity.responsibility import responsible_centres
-
-EARTH_RADIUS_KM = 6371.0088
-# Spherical and geodesic distances differ by at most ~0.56 %: boundary cases are re-checked.
-SPHERE_ERROR = 0.006
-NO_LIMIT = 999
-MAX_RESULTS = 500
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
+from capacity.search.distance import SPHERE_ERROR, exact_km
+from capacity.search.index import Bools, CentreFacts, Floats, Ints, SearchIndex, UnitFacts
+from capacity.search.query import Point, Query
 
 
 class Group(IntEnum):
@@ -46,104 +29,6 @@ class Group(IntEnum):
     @property
     def label(self) -> str:
         return ("now", "call", "unavailable")[self]
-
-
-@dataclass(frozen=True, slots=True)
-class CentreFacts:
-    """A centre's public facts (never adviser notes). Coordinates are the approximate point."""
-
-    id: str
-    name: str
-    country: str
-    region: str
-    host_municipality: str
-    status: str
-    latitude: float
-    longitude: float
-    languages: tuple[str, ...] = ()
-    interpreter: bool = True
-    serves: tuple[str, ...] = ()
-    is_demo: bool = False
-    status_reason: str | None = None
-    operator_type: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    website: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UnitFacts:
-    """A unit, what it accepts, and its last reported numbers (None: never reported)."""
-
-    id: int
-    centre_id: str
-    kind: str
-    beds: int = 0
-    rooms: int = 0
-    family_rooms: int = 0
-    accessible_rooms: int = 0
-    children: bool = True
-    children_max_age: int | None = None
-    boys_max_age: int | None = None
-    offers: frozenset[Need] = frozenset()
-    free_beds: int | None = None
-    free_family_rooms: int | None = None
-    free_accessible_rooms: int | None = None
-    as_of: datetime | None = None
-    demo: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class HoldFacts:
-    unit_id: int
-    places: int
-    family_rooms: int
-    accessible_rooms: int
-    expires_at: datetime
-    created_at: datetime | None = None  # None: counts as known to the public (older data)
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    latitude: float
-    longitude: float
-
-    def __post_init__(self) -> None:
-        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
-            raise InvalidInput("Coordinates out of range", field="lat/lon")
-
-
-@dataclass(frozen=True, slots=True)
-class Area:
-    """A municipality: the person's, whose responsible centre is always shown."""
-
-    country: str
-    code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A search from `origin` for `party`; `municipality` is the person's, when known."""
-
-    origin: Point
-    party: Party = field(default_factory=Party)
-    language: str | None = None
-    municipality: Area | None = None
-    away_from: Point | None = None
-    min_km: float | None = None
-    max_km: float | None = None
-    limit: int = 20
-
-    def __post_init__(self) -> None:
-        for name in ("min_km", "max_km"):
-            value = getattr(self, name)
-            if value is not None and not (0 <= value <= 20_000):
-                raise InvalidInput(f"{name} must be between 0 and 20000", field=name)
-        if (self.away_from is None) != (self.min_km is None):
-            raise InvalidInput("away_from and min_km go together", field="away_from")
-        if not 1 <= self.limit <= MAX_RESULTS:
-            raise InvalidInput(f"limit must be between 1 and {MAX_RESULTS}", field="limit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,118 +55,6 @@ class Outcome:
     responsible_ids: tuple[str, ...]
     responsible_excluded: tuple[str, ...]  # responsible centres left out by "away from"
     responsible_confirmed: bool = True
-
-
-def _unit_vectors(latitudes: Floats, longitudes: Floats) -> Floats:
-    lat, lon = np.radians(latitudes), np.radians(longitudes)
-    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
-
-
-class SearchIndex:
-    """A read-only snapshot of the registry for searching.
-
-    `areas` are the municipalities (and Svalbard) that get a likely responsible centre where
-    none is confirmed; without them only confirmed ones are known.
-    """
-
-    def __init__(
-        self,
-        centres: Sequence[CentreFacts],
-        units: Sequence[UnitFacts],
-        holds: Iterable[HoldFacts],
-        revision: int = 0,
-        areas: Iterable[Place] = (),
-    ) -> None:
-        self.revision = revision
-        self.centres = tuple(centres)
-        self.units = tuple(units)
-        position = {centre.id: i for i, centre in enumerate(self.centres)}
-        self.centre_of = np.array([position[u.centre_id] for u in self.units], dtype=np.int64)
-        per_centre = np.bincount(self.centre_of) if self.units else np.zeros(1, dtype=np.int64)
-        self.units_per_centre = max(1, int(per_centre.max()))
-        assigned = responsible_centres(self.centres, areas)
-        self.responsible: dict[tuple[str, str], list[int]] = {
-            key: list(found.centres) for key, found in assigned.items()
-        }
-        self.unconfirmed = {key for key, found in assigned.items() if not found.confirmed}
-
-        lat = np.array([c.latitude for c in self.centres], dtype=np.float64)
-        lon = np.array([c.longitude for c in self.centres], dtype=np.float64)
-        self.xyz = _unit_vectors(lat, lon)[self.centre_of] if self.units else np.zeros((0, 3))
-        self.open = np.array([self.centres[c].status == "open" for c in self.centre_of], dtype=bool)
-        self.men = np.array([u.kind == "men" for u in self.units], dtype=bool)
-        self.offers = {
-            need: np.array([need in u.offers for u in self.units], dtype=bool) for need in Need
-        }
-        self.offers[Need.WHEELCHAIR] = np.array([u.accessible_rooms > 0 for u in self.units])
-        self.children = np.array([u.children for u in self.units], dtype=bool)
-        self.child_max = self._ages([u.children_max_age for u in self.units])
-        self.boys_max = self._ages([u.boys_max_age for u in self.units])
-        self.reported = np.array([u.as_of is not None for u in self.units], dtype=bool)
-        self.free = np.array(
-            [
-                [u.free_beds or 0, u.free_family_rooms or 0, u.free_accessible_rooms or 0]
-                for u in self.units
-            ],
-            dtype=np.int64,
-        ).reshape(-1, 3)
-        self.as_of = np.array(
-            [u.as_of.timestamp() if u.as_of else -np.inf for u in self.units], dtype=np.float64
-        )
-        row = {u.id: i for i, u in enumerate(self.units)}
-        kept = [h for h in holds if h.unit_id in row]
-        self.hold_unit = np.array([row[h.unit_id] for h in kept], dtype=np.int64)
-        self.hold_amount = np.array(
-            [[h.places, h.family_rooms, h.accessible_rooms] for h in kept], dtype=np.int64
-        ).reshape(-1, 3)
-        self.hold_expiry = np.array([h.expires_at.timestamp() for h in kept], dtype=np.float64)
-        self.hold_created = np.array(
-            [h.created_at.timestamp() if h.created_at else -np.inf for h in kept],
-            dtype=np.float64,
-        )
-
-    @staticmethod
-    def _ages(values: list[int | None]) -> Ints:
-        return np.array([NO_LIMIT if v is None else v for v in values], dtype=np.int64)
-
-    def held(self, now: datetime, *, public: bool = False) -> Ints:
-        """Places, family rooms and accessible rooms held per unit at `now` (rows as units).
-
-        `public`: only the holds placed before the unit's numbers were last set. A new hold
-        then moves no public number until the centre next publishes its numbers, so a watcher
-        cannot see a count drop by a party's size while that party is travelling.
-        """
-        held = np.zeros((len(self.units), 3), dtype=np.int64)
-        active = self.hold_expiry > now.timestamp()
-        if public:
-            active &= self.hold_created <= self.as_of[self.hold_unit]
-        np.add.at(held, self.hold_unit[active], self.hold_amount[active])
-        return held
-
-    def distances(self, point: Point) -> Floats:
-        """Great-circle km from `point` to every unit's centre (spherical; for ranking)."""
-        origin = _unit_vectors(np.array([point.latitude]), np.array([point.longitude]))[0]
-        return EARTH_RADIUS_KM * np.arccos(np.clip(self.xyz @ origin, -1.0, 1.0))  # type: ignore[no-any-return]
-
-    def centre_index(self, centre_id: str) -> int | None:
-        for i, centre in enumerate(self.centres):
-            if centre.id == centre_id:
-                return i
-        return None
-
-
-def exact_km(a: Point, centre: CentreFacts) -> float:
-    """Geodesic distance on WGS-84 in km.
-
-    geographiclib is the engine under geopy's `geodesic`; asking it for the distance alone
-    costs half as much, and searches from the same place hit the cache.
-    """
-    return _geodesic_km(a.latitude, a.longitude, centre.latitude, centre.longitude)
-
-
-@lru_cache(maxsize=65_536)
-def _geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    return float(Geodesic.WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"]) / 1000
 
 
 def search(

@@ -6,19 +6,19 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from capacity.errors import AmbiguousPlace, InvalidInput, NotFound, PlaceNotFound
 from capacity.helplines import helplines
 from capacity.models import utcnow
 from capacity.party import Need
-from capacity.search import SearchIndex, search
+from capacity.search import SearchIndex, parse_query, search
 from web.directory import directory
-from web.params import parse_search
+from web.params import plain
 from web.rendercache import Counted, Rendered
 from web.resultview import nothing_now, sections
 from web.services import Services
-from web.templating import Pages, live_refresh
+from web.state import pages, services
+from web.templating import live_refresh
 from web.wording import FIELDS
 
 SEARCH_FIELDS = (
@@ -35,16 +35,6 @@ SEARCH_FIELDS = (
 )
 LANGUAGE_CHOICES = ("nb", "nn", "se", "da", "en", "pl", "uk", "ar", "so", "ti", "ru", "fa", "es")
 DISTANCES = (50, 100, 200, 400)
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
 
 
 def form_values(request: Request) -> dict[str, Any]:
@@ -92,7 +82,7 @@ def render_search(request: Request, svc: Services, index: SearchIndex) -> Render
     status = 200
     counted = None
     try:
-        query, understood = parse_search(request.query_params, svc.gazetteer)
+        query, understood = parse_query(plain(request.query_params), svc.gazetteer)
         outcome = search(index, query, utcnow(), svc.settings.stale_after, public=True)
         counted = Counted(understood.county, query.party, not nothing_now(outcome))
         context.update(
@@ -155,19 +145,3 @@ async def municipalities(request: Request) -> Response:
 async def safety(request: Request) -> Response:
     context: dict[str, Any] = {}
     return pages(request).render(request, "safety.html", context)
-
-
-async def error_page(request: Request, status: int) -> Response:
-    context = {
-        "status": status,
-        "helplines": helplines("NO"),
-    }
-    return pages(request).render(request, "error.html", context, status_code=status)
-
-
-routes = [
-    Route("/", home, methods=["GET"]),
-    Route("/centres/{centre_id}", centre_page, methods=["GET"]),
-    Route("/municipalities", municipalities, methods=["GET"]),
-    Route("/safety", safety, methods=["GET"]),
-]

@@ -1,14 +1,12 @@
 """Exchanging the registry with other systems: centres as CSV (in and out) and HSDS JSON (out).
 
 Plain functions: a session in, plain data out. Every change goes through audited registry
-functions; the caller commits. The CSV format itself lives in exchange_csv, HSDS in
-exchange_hsds.
+functions; the caller commits. The CSV format itself lives in exchange.csv, HSDS in
+exchange.hsds.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,18 +16,17 @@ from sqlalchemy.orm import selectinload
 
 from capacity import audit, location, registry
 from capacity.errors import InvalidInput
-from capacity.exchange_csv import (
-    COLUMNS,
+from capacity.exchange.csv import (
     EDITABLE,
     UNIT_DEFAULTS,
     UNIT_FIELDS,
     CentreRow,
     RowError,
-    centre_cells,
     invalid,
     parse_centres_csv,
+    write_centres_csv,
 )
-from capacity.exchange_hsds import export_hsds
+from capacity.exchange.hsds import export_hsds
 from capacity.geocoder import Gazetteer
 from capacity.models import UNIT_KINDS, Centre, ServedMunicipality, Unit, utcnow
 
@@ -57,12 +54,7 @@ class ImportReport:
 
 async def export_centres_csv(session: AsyncSession) -> str:
     """Every centre as one CSV row (RFC 4180, header first, ordered by id)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for centre in sorted(await registry.list_centres(session), key=lambda c: c.id):
-        writer.writerow(centre_cells(centre))
-    return out.getvalue()
+    return write_centres_csv(sorted(await registry.list_centres(session), key=lambda c: c.id))
 
 
 async def import_centres_csv(

@@ -7,20 +7,19 @@ import io
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from capacity import holds, stats
+from capacity import holds, registry, stats
 from capacity.accounts import principal_for_user
 from capacity.errors import AmbiguousPlace, Conflict, InvalidInput, NotFound, PlaceNotFound
-from capacity.models import Centre, Unit, utcnow
-from capacity.party import Need, Party, parse_adults, parse_children, parse_gender, parse_needs
-from capacity.search import MAX_RESULTS, Group, search
-from web.auth import csrf_token, current_user, form, services
-from web.params import parse_search, whole
-from web.templating import Pages, live_refresh
+from capacity.models import utcnow
+from capacity.party import Need, parse_party
+from capacity.search import MAX_RESULTS, Group, parse_query, search
+from web.auth import csrf_token, current_user, form
+from web.params import plain, whole
+from web.state import pages, services
+from web.templating import live_refresh
 from web.wording import FIELDS, N_
 
 FORM_FIELDS = ("q", "gender", "adults", "children", "language", "away_from", "min_km", "max_km")
@@ -33,11 +32,6 @@ MESSAGES = {
     "release": N_("The hold is released."),
     "ended": N_("That hold had already ended."),
 }
-
-
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
 
 
 async def console(request: Request) -> Response:
@@ -64,18 +58,14 @@ async def console(request: Request) -> Response:
     status = 200
     if params.get("q") or params.get("lat"):
         try:
-            query, understood = parse_search(params, svc.gazetteer)
+            query, understood = parse_query(plain(params), svc.gazetteer)
             query = replace(query, limit=MAX_RESULTS)
             outcome = search(await svc.index(), query, now, svc.settings.stale_after)
             if not live_refresh(request):
                 svc.count_search(understood.county, query.party, outcome)
             ids = [result.centre.id for result in outcome.results]
             async with svc.session() as session:
-                rows = await session.scalars(select(Centre).where(Centre.id.in_(ids)))
-                context["details"] = {
-                    c.id: {"intake_phone": c.intake_phone, "adviser_notes": c.adviser_notes}
-                    for c in rows
-                }
+                context["details"] = await registry.adviser_details(session, ids)
             context.update(outcome=outcome, understood=understood)
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates
@@ -86,9 +76,7 @@ async def console(request: Request) -> Response:
     async with svc.session() as session:
         context["live_holds"] = await holds.holds_for(session)
         unit_ids = [hold.unit_id for hold in context["live_holds"]]
-        units = await session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))
-        centre_of = {unit.id: unit.centre_id for unit in units}
-    context["hold_centre"] = centre_of
+        context["hold_centre"] = await registry.unit_centres(session, unit_ids)
     return pages(request).render(
         request, "console.html", context, block="results", status_code=status, private=True
     )
@@ -101,12 +89,7 @@ async def place(request: Request) -> Response:
     back = str(data.get("back", "/console"))
     back = back if back.startswith("/console") else "/console"
     try:
-        party = Party(
-            gender=parse_gender(str(data.get("gender", "")) or None),
-            adults=parse_adults(str(data.get("adults", "")) or None),
-            children=parse_children(str(data.get("children", "")) or None),
-            needs=parse_needs(",".join(str(v) for v in data.getlist("needs")) or None),
-        )
+        party = parse_party(plain(data))
         minutes = whole(data.get("minutes", holds.DEFAULT_MINUTES), "minutes")
         unit_id = whole(data.get("unit_id", ""), "unit_id", low=1)
         async with svc.session() as session:
@@ -115,8 +98,7 @@ async def place(request: Request) -> Response:
                 holds.HoldRequest(unit_id, party, minutes, str(data.get("note", "")) or None),
                 actor=principal_for_user(user),
             )
-            await session.commit()
-        await svc.announce()
+            await svc.commit_and_announce(session)
         message = f"held:{hold.id}"
     except InvalidInput as exc:
         message = "invalid:" + exc.message
@@ -141,11 +123,10 @@ async def resolve(request: Request) -> Response:
                 await holds.confirm(session, hold_id, actor=principal_for_user(user))
             else:
                 await holds.release(session, hold_id, actor=principal_for_user(user))
-            await session.commit()
+            await svc.commit_and_announce(session)
         except Conflict:
             await session.rollback()
             message = f"ended:{hold_id}"
-    await svc.announce()
     back = str(data.get("back", "/console"))
     back = back if back.startswith(("/console", "/staff")) else "/console"
     separator = "&" if "?" in back else "?"
@@ -201,12 +182,3 @@ async def statistics(request: Request) -> Response:
         },
         private=True,
     )
-
-
-routes = [
-    Route("/console", console, methods=["GET"]),
-    Route("/console/holds", place, methods=["POST"]),
-    Route("/holds/{hold_id}/{action:str}", resolve, methods=["POST"]),
-    Route("/console/stats", statistics, methods=["GET"]),
-    Route("/console/stats.csv", statistics, methods=["GET"]),
-]

@@ -5,40 +5,35 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import RedirectResponse, Response
 
 from capacity import accounts, audit, exchange, location, registry, signin, website
 from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFound
-from capacity.exchange_hsds import export_hsds
-from capacity.models import ApiToken, Centre, ServedMunicipality, Unit, User, utcnow
-from web.auth import csrf_token, current_user, form, services
+from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
+from web.auth import csrf_token, current_user, form
+from web.forms import failed
 from web.params import known_id, whole
-from web.templating import Pages
+from web.state import pages, services
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_IMPORT = 5_000_000
 PRIVATE_FIELDS = ("intake_phone", "adviser_notes")
 
 
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
-
-
-async def overview(
-    request: Request, extra: dict[str, Any] | None = None, status: int = 200
-) -> Response:
+async def overview(request: Request, extra: dict[str, Any] | None = None) -> Response:
     user = await current_user(request, "admin")
+    context = await _context(request, user)
+    return pages(request).render(request, "admin.html", {**context, **(extra or {})}, private=True)
+
+
+async def _context(request: Request, user: User) -> dict[str, Any]:
     async with services(request).session() as session:
         centres = await registry.list_centres(session)
-        users = list(await session.scalars(select(User).order_by(User.username)))
-        tokens = list(await session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
-    context = {
+        users = await accounts.list_users(session)
+        tokens = await accounts.list_tokens(session)
+    return {
         "user": user,
         "centres": centres,
         "users": users,
@@ -47,15 +42,13 @@ async def overview(
         "problem": None,
         "message": None,
         "new_token": None,
-        "edited": None,
         "places": {c.id: _place_note(request, c) for c in centres},
-        **(extra or {}),
     }
-    return pages(request).render(request, "admin.html", context, status_code=status, private=True)
 
 
 async def _guarded(request: Request, action: Any, upload: bool = False) -> Response:
-    """Run a form action; a domain error re-renders the page with its message, losing nothing."""
+    """Run a form action; a domain error brings the page back with its message (by the
+    field of the centre's form, with what was typed: web/forms.py), losing nothing."""
     user = await current_user(request, "admin")
     data = await (
         form(request, max_bytes=MAX_IMPORT + 100_000, max_files=1) if upload else form(request)
@@ -63,17 +56,14 @@ async def _guarded(request: Request, action: Any, upload: bool = False) -> Respo
     try:
         extra = await action(request, user, data)
     except (InvalidInput, Conflict, NotFound, Forbidden) as exc:
-        edited = None
-        if "centre_id" in request.path_params:
-            # The form comes back as it was typed, with the message by the wrong field.
-            edited = {
-                "centre": request.path_params["centre_id"],
-                "field": exc.detail.get("field"),
-                "message": exc.message,
-                "values": {k: v for k, v in data.items() if isinstance(v, str) and k != "csrf"},
-            }
-        extra = {"problem": exc.message, "edited": edited}
-        return await overview(request, extra, status=exc.status)
+        context = await _context(request, user)
+        context["problem"] = exc.message
+        name = (
+            f"centre-{request.path_params['centre_id']}"
+            if "centre_id" in request.path_params
+            else request.url.path
+        )
+        return failed(request, "admin.html", context, form=name, error=exc, data=data)
     if extra is None:
         return RedirectResponse("/admin", status_code=303)
     return await overview(request, extra)
@@ -164,8 +154,7 @@ async def create_centre(request: Request, user: User, data: FormData) -> dict[st
     centre.units = [Unit(kind="women", beds=0, rooms=0, family_rooms=0, accessible_rooms=0)]
     async with services(request).session() as session:
         await registry.add_centre(session, centre, actor=user.username)
-        await session.commit()
-    await services(request).announce()
+        await services(request).commit_and_announce(session)
     return {
         "message": f"Centre {centre_id} created. "
         + _snapped(name, place.municipality, (latitude, longitude))
@@ -220,8 +209,7 @@ async def edit_centre(request: Request, user: User, data: FormData) -> dict[str,
                 before=before,
                 after=private,
             )
-        await session.commit()
-    await services(request).announce()
+        await services(request).commit_and_announce(session)
     return {"message": "Saved. " + _snapped(name, place.municipality, point)} if moved else None
 
 
@@ -244,9 +232,7 @@ async def create_user(request: Request, user: User, data: FormData) -> dict[str,
 
 async def reset_password(request: Request, user: User, data: FormData) -> dict[str, Any]:
     async with services(request).session() as session:
-        target = await session.get(User, known_id(request.path_params["user_id"], "user"))
-        if target is None:
-            raise NotFound("No such user")
+        target = await accounts.get_user(session, known_id(request.path_params["user_id"], "user"))
         await accounts.set_password(
             session, target, str(data.get("password", "")), actor=user.username, must_change=True
         )
@@ -255,18 +241,11 @@ async def reset_password(request: Request, user: User, data: FormData) -> dict[s
         return {"message": f"New temporary password set for {target.username}."}
 
 
-async def _target(session: AsyncSession, request: Request) -> User:
-    target = await session.get(User, int(request.path_params["user_id"]))
-    if target is None:
-        raise NotFound("No such user")
-    return target
-
-
 async def set_active(request: Request, user: User, data: FormData) -> dict[str, Any]:
     """Deactivate (ending every session at once) or reactivate a user."""
     active = _text(data, "active", 5) == "true"
     async with services(request).session() as session:
-        target = await _target(session, request)
+        target = await accounts.get_user(session, request.path_params["user_id"])
         await accounts.set_active(session, target, active, actor=user.username)
         if not active:
             await signin.end_sessions(session, target, actor=user.username, reason="deactivated")
@@ -278,7 +257,7 @@ async def set_active(request: Request, user: User, data: FormData) -> dict[str, 
 async def reset_two_factor(request: Request, user: User, data: FormData) -> dict[str, Any]:
     """Switch a user's two-factor sign-in off (a lost phone); their sessions end."""
     async with services(request).session() as session:
-        target = await _target(session, request)
+        target = await accounts.get_user(session, request.path_params["user_id"])
         await signin.reset_two_factor(session, target, actor=user.username)
         await signin.end_sessions(session, target, actor=user.username, reason="two_factor_reset")
         await session.commit()
@@ -325,8 +304,7 @@ async def import_csv(request: Request, user: User, data: FormData) -> dict[str, 
         except HavnError:
             await session.rollback()
             raise
-        await session.commit()
-    await services(request).announce()
+        await services(request).commit_and_announce(session)
     message = (
         f"Imported: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged."
@@ -358,34 +336,5 @@ async def export_csv(request: Request) -> Response:
     )
 
 
-async def hsds(request: Request) -> Response:
-    """The public directory as Open Referral HSDS JSON (no secret fields)."""
-    gazetteer = services(request).gazetteer
-
-    def name(code: str) -> str | None:
-        place = gazetteer.municipality(code)
-        return place.municipality if place else None
-
-    async with services(request).session() as session:
-        document = await export_hsds(session, name)
-    return JSONResponse(document, headers={"Cache-Control": "no-store"})
-
-
 async def admin_page(request: Request) -> Response:
     return await overview(request)
-
-
-routes = [
-    Route("/admin", admin_page, methods=["GET"]),
-    Route("/admin/centres", action(create_centre), methods=["POST"]),
-    Route("/admin/centres/{centre_id}", action(edit_centre), methods=["POST"]),
-    Route("/admin/users", action(create_user), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/password", action(reset_password), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/active", action(set_active), methods=["POST"]),
-    Route("/admin/users/{user_id:int}/two-factor", action(reset_two_factor), methods=["POST"]),
-    Route("/admin/tokens", action(create_token), methods=["POST"]),
-    Route("/admin/tokens/{token_id}/revoke", action(revoke_token), methods=["POST"]),
-    Route("/admin/import", action(import_csv, upload=True), methods=["POST"]),
-    Route("/admin/export.csv", export_csv, methods=["GET"]),
-]
-api_routes = [Route("/export/hsds", hsds, methods=["GET"])]

@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from capacity import registry
-from capacity.errors import Conflict, HavnError, InvalidInput, NotFound
+from capacity.errors import Conflict, HavnError, InvalidInput
 from capacity.models import Availability, Unit
+from web.api.body import json_object
 from web.auth import api_principal
 from web.params import whole
 from web.problems import problem
-from web.services import Services
+from web.state import services
 
-MAX_BODY = 10_000
 FIELDS = ("free_beds", "free_family_rooms", "free_accessible_rooms")
 
 
 class PreconditionRequired(HavnError):
     status = 428
     code = "precondition_required"
-
-
-class UnsupportedMediaType(HavnError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class TooLarge(HavnError):
-    status = 413
-    code = "too_large"
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
 
 
 def etag(version: int) -> str:
@@ -71,61 +52,16 @@ def body(numbers: Availability | None, unit: Unit) -> dict[str, Any]:
     }
 
 
-async def _unit(session: Any, centre_id: str, kind: str) -> Unit:
-    unit = await session.scalar(select(Unit).where(Unit.centre_id == centre_id, Unit.kind == kind))
-    if unit is None:
-        raise NotFound(f"No {kind[:10]!r} unit at centre {centre_id[:64]!r}")
-    return unit  # type: ignore[no-any-return]
-
-
-async def read_availability(request: Request) -> Response:
+async def read(request: Request) -> Response:
     async with services(request).session() as session:
-        unit = await _unit(session, request.path_params["centre_id"], request.path_params["unit"])
+        unit = await registry.find_unit(
+            session, request.path_params["centre_id"], request.path_params["unit"]
+        )
         numbers = await session.get(Availability, unit.id)
         version = numbers.version if numbers else 0
         return JSONResponse(
             body(numbers, unit), headers={"ETag": etag(version), "Cache-Control": "no-store"}
         )
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, read as it arrives; TooLarge as soon as it passes `limit` bytes
-    (or when Content-Length says it will), so a huge body is never held in memory."""
-    too_large = TooLarge(f"The body is larger than {limit} bytes", limit=limit)
-    length = request.headers.get("content-length")
-    if length is not None:
-        try:
-            whole(length, "Content-Length", high=limit)
-        except InvalidInput:
-            raise too_large from None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def json_object(request: Request, allowed: Iterable[str]) -> dict[str, Any]:
-    """The request's JSON object, holding only `allowed` fields; raises UnsupportedMediaType
-    or InvalidInput (too large, not JSON, not an object, an unknown field)."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise UnsupportedMediaType("Send JSON: Content-Type: application/json")
-    raw = await read_body(request, MAX_BODY)
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The body is not valid JSON", field="body") from None
-    except RecursionError:  # "[[[[…": the parser gives up on deep nesting
-        raise InvalidInput("The body is nested too deeply", field="body") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object", field="body")
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise InvalidInput(f"Unknown field {unknown[0][:40]!r}", field=unknown[0][:40])
-    return data
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -136,7 +72,7 @@ async def _json(request: Request) -> dict[str, Any]:
     return data
 
 
-async def write_availability(request: Request) -> Response:
+async def write(request: Request) -> Response:
     """PUT the three numbers; If-Match guards against overwriting a newer value (409)."""
     principal = await api_principal(request)
     centre_id = request.path_params["centre_id"]
@@ -145,7 +81,7 @@ async def write_availability(request: Request) -> Response:
     data = await _json(request)
     svc = services(request)
     async with svc.session() as session:
-        unit = await _unit(session, centre_id, request.path_params["unit"])
+        unit = await registry.find_unit(session, centre_id, request.path_params["unit"])
         current = await session.get(Availability, unit.id)
         if current is not None and all(getattr(current, n) == data[n] for n in FIELDS):
             # The same numbers again (a retry after a lost answer): nothing to change.
@@ -172,13 +108,6 @@ async def write_availability(request: Request) -> Response:
             )
             response.headers["ETag"] = etag(version)
             return response
-        await session.commit()
+        await svc.commit_and_announce(session)
         result = body(numbers, unit)
-    await svc.announce()
     return JSONResponse(result, headers={"ETag": etag(result["version"])})
-
-
-routes = [
-    Route("/centres/{centre_id}/units/{unit}/availability", read_availability, methods=["GET"]),
-    Route("/centres/{centre_id}/units/{unit}/availability", write_availability, methods=["PUT"]),
-]

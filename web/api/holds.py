@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from capacity import holds
+from capacity import holds, registry
 from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
-from capacity.models import Hold, Unit
-from capacity.party import Party, parse_adults, parse_children, parse_gender, parse_needs
-from web.api_write import json_object
+from capacity.models import Hold
+from capacity.party import parse_party
+from web.api.body import json_object
 from web.auth import api_principal
 from web.problems import problem
-from web.services import Services
+from web.state import services
 
-FIELDS = {"centre", "unit", "gender", "adults", "children", "needs", "minutes", "note"}
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
+PARTY_FIELDS = ("gender", "adults", "children", "needs")
+FIELDS = {"centre", "unit", *PARTY_FIELDS, "minutes", "note"}
 
 
 def public_hold(hold: Hold, centre_id: str) -> dict[str, Any]:
@@ -71,19 +65,10 @@ async def create(request: Request) -> Response:
     note = data.get("note")
     if note is not None and not isinstance(note, str):
         raise InvalidInput("note must be text", field="note")
-    party = Party(
-        gender=parse_gender(_as_text(data.get("gender"), "gender")),
-        adults=parse_adults(_as_text(data.get("adults"), "adults")),
-        children=parse_children(_as_text(data.get("children"), "children")),
-        needs=parse_needs(_as_text(data.get("needs"), "needs")),
-    )
+    party = parse_party({name: _as_text(data.get(name), name) for name in PARTY_FIELDS})
     svc = services(request)
     async with svc.session() as session:
-        unit = await session.scalar(
-            select(Unit).where(Unit.centre_id == centre_id, Unit.kind == kind)
-        )
-        if unit is None:
-            raise NotFound(f"No {kind[:10]!r} unit at centre {centre_id[:64]!r}")
+        unit = await registry.find_unit(session, centre_id, kind)
         try:
             hold = await holds.place_hold(
                 session, holds.HoldRequest(unit.id, party, minutes, note), actor=principal
@@ -91,9 +76,8 @@ async def create(request: Request) -> Response:
         except Conflict as exc:
             await session.rollback()
             return problem(409, "not_enough_places", exc.message, **exc.detail)
-        await session.commit()
+        await svc.commit_and_announce(session)
         body = public_hold(hold, unit.centre_id)
-    await svc.announce()
     return JSONResponse(body, status_code=201, headers={"Location": f"/api/v1/holds/{hold.id}"})
 
 
@@ -107,11 +91,9 @@ async def resolve(request: Request) -> Response:
         ended = await (holds.confirm if action == "confirm" else holds.release)(
             session, request.path_params["hold_id"], actor=principal
         )
-        await session.commit()
-        unit = await session.get(Unit, ended.unit_id)
-        assert unit is not None
+        await svc.commit_and_announce(session)
+        unit = await registry.get_unit(session, ended.unit_id)
         body = public_hold(ended, unit.centre_id)
-    await svc.announce()
     return JSONResponse(body)
 
 
@@ -126,15 +108,8 @@ async def listing(request: Request) -> Response:
         raise Forbidden("This token may not list holds")
     async with services(request).session() as session:
         found = await holds.holds_for(session, centre_id=centre)
-        units = {u.id: u.centre_id for u in await session.scalars(select(Unit))}
+        units = await registry.unit_centres(session)
     return JSONResponse(
         {"holds": [public_hold(hold, units.get(hold.unit_id, "")) for hold in found]},
         headers={"Cache-Control": "no-store"},
     )
-
-
-routes = [
-    Route("/holds", create, methods=["POST"]),
-    Route("/holds", listing, methods=["GET"]),
-    Route("/holds/{hold_id}/{action}", resolve, methods=["POST"]),
-]

@@ -335,3 +335,13 @@ def _row(
         return None
     serves = fields.pop("serves", None)
     return CentreRow(line, fields.pop("id"), fields, serves, units)
+
+
+def write_centres_csv(centres: Sequence[Centre]) -> str:
+    """`centres` as CSV (RFC 4180, header first), one row each, in the order given."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for centre in centres:
+        writer.writerow(centre_cells(centre))
+    return out.getvalue()

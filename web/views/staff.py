@@ -6,21 +6,22 @@ import csv
 import io
 import json
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from capacity import audit, registry
-from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
-from capacity.models import Centre, Hold, Unit, User, utcnow
-from web.auth import csrf_token, current_user, form, services
+from capacity import holds as capacity_holds
+from capacity.errors import Conflict, Forbidden, InvalidInput
+from capacity.models import Centre, Unit, User, utcnow
+from web.auth import csrf_token, current_user, form
+from web.forms import failed
 from web.params import MAX_INT, known_id, whole
-from web.templating import Pages
+from web.state import pages, services
 from web.wording import N_
 
 COUNTERS = ("free_beds", "free_family_rooms", "free_accessible_rooms")
@@ -30,11 +31,12 @@ CENTRE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 
 
 WHOLE = N_("Write whole numbers.")
-
-
-def pages(request: Request) -> Pages:
-    found: Pages = request.app.state.pages
-    return found
+# What staff are told for the registry's checks (its own messages are for the API).
+MESSAGES = {
+    "status": N_("Choose open or temporarily closed."),
+    "status_reason": N_("Say why the centre is temporarily closed."),
+    "languages": N_("Write 1 to 20 language codes, like nb en ar."),
+}
 
 
 async def staff_centre(request: Request, user: User) -> str:
@@ -56,13 +58,9 @@ async def dashboard_context(request: Request, user: User, centre_id: str) -> dic
     now = utcnow()
     async with svc.session() as session:
         centre = await registry.get_centre(session, centre_id)
-        unit_ids = [unit.id for unit in centre.units]
-        holds = list(
-            await session.scalars(
-                select(Hold)
-                .where(Hold.unit_id.in_(unit_ids), Hold.status == "active", Hold.expires_at > now)
-                .order_by(Hold.expires_at)
-            )
+        holds = sorted(
+            await capacity_holds.holds_for(session, centre_id=centre_id, now=now),
+            key=lambda hold: hold.expires_at,
         )
     stale_before = now - svc.settings.stale_after
     stale = [
@@ -80,6 +78,7 @@ async def dashboard_context(request: Request, user: User, centre_id: str) -> dic
         "now": now,
         "message": None,
         "problem": None,
+        "failed": None,
     }
 
 
@@ -115,16 +114,9 @@ async def set_numbers(request: Request) -> Response:
     user = await current_user(request, "staff", "admin")
     data = await form(request)
     svc = services(request)
-    message: str | None = SAVED
-    problem: str | None = None
-    status = 200
     unit_id = known_id(request.path_params["unit_id"], "unit")
     async with svc.session() as session:
-        unit = await session.get(Unit, unit_id)
-        if unit is None:
-            raise NotFound("No such unit")
-        if user.role == "staff" and unit.centre_id != user.centre_id:
-            raise Forbidden("Centre staff can change only their own centre")
+        unit = await _own_unit(session, user, unit_id)
         centre_id = unit.centre_id
         try:
             version = whole(data.get("version", "0"), "version", message=WHOLE)
@@ -139,57 +131,92 @@ async def set_numbers(request: Request) -> Response:
                 source="staff",
                 expected_version=version,
             )
-            await session.commit()
         except Conflict:
             await session.rollback()
-            message, problem, status = None, CONFLICT, 409
+            context = await dashboard_context(request, user, centre_id)
+            context.update(problem=CONFLICT, focus_unit=unit_id)
+            return pages(request).render(
+                request, "staff.html", context, block="units", status_code=409, private=True
+            )
         except InvalidInput as exc:
             await session.rollback()
-            message, problem, status = None, exc.message, 422
-    if status == 200:
-        await svc.announce()
-    if request.headers.get("hx-request") != "true" and status == 200:
+            context = await dashboard_context(request, user, centre_id)
+            return failed(
+                request,
+                "staff.html",
+                context,
+                form=f"numbers-{unit_id}",
+                error=exc,
+                data=data,
+                block="units",
+            )
+        await svc.commit_and_announce(session)
+    if request.headers.get("hx-request") != "true":
         return RedirectResponse(_back(user, centre_id), status_code=303)
     context = await dashboard_context(request, user, centre_id)
-    context.update(message=message, problem=problem, focus_unit=unit_id)
-    return pages(request).render(
-        request, "staff.html", context, block="units", status_code=status, private=True
-    )
+    context.update(message=SAVED, focus_unit=unit_id)
+    return pages(request).render(request, "staff.html", context, block="units", private=True)
+
+
+async def _own_unit(session: AsyncSession, user: User, unit_id: int) -> Unit:
+    """The unit, when this user may change it; raises NotFound or Forbidden."""
+    unit = await registry.get_unit(session, unit_id)
+    if user.role == "staff" and unit.centre_id != user.centre_id:
+        raise Forbidden("Centre staff can change only their own centre")
+    return unit
 
 
 async def set_status(request: Request) -> Response:
     user = await current_user(request, "staff", "admin")
     data = await form(request)
     centre_id = await staff_centre(request, user)
-    svc = services(request)
-    async with svc.session() as session:
-        centre = await session.get(Centre, centre_id)
-        if centre is None:
-            raise NotFound("No such centre")
-        status = str(data.get("status", ""))
-        if status == "closed" and user.role != "admin":
-            raise Forbidden("Only an administrator can close a centre for good")
-        await registry.set_status(
-            session, centre, status, str(data.get("status_reason", "")), actor=user.username
-        )
-        await session.commit()
-    await svc.announce()
-    return RedirectResponse(_back(user, centre_id), status_code=303)
+    status = str(data.get("status", ""))
+    if status == "closed" and user.role != "admin":
+        raise Forbidden("Only an administrator can close a centre for good")
+    reason = str(data.get("status_reason", ""))
+    return await _change(
+        request, user, centre_id, "status", data,
+        lambda session, centre: registry.set_status(
+            session, centre, status, reason, actor=user.username
+        ),
+    )  # fmt: skip
 
 
 async def set_languages(request: Request) -> Response:
     user = await current_user(request, "staff", "admin")
     data = await form(request)
     centre_id = await staff_centre(request, user)
+    codes = str(data.get("languages", ""))[:200].replace(",", " ").split()
+    return await _change(
+        request, user, centre_id, "languages", data,
+        lambda session, centre: registry.set_languages(
+            session, centre, codes, actor=user.username
+        ),
+    )  # fmt: skip
+
+
+async def _change(
+    request: Request,
+    user: User,
+    centre_id: str,
+    form_name: str,
+    data: FormData,
+    change: Callable[[AsyncSession, Centre], Awaitable[object]],
+) -> Response:
+    """Make one change to the centre; bad input brings the dashboard back with the message
+    by the field and what was typed (web/forms.py); success goes back to the dashboard."""
     svc = services(request)
     async with svc.session() as session:
-        centre = await session.get(Centre, centre_id)
-        if centre is None:
-            raise NotFound("No such centre")
-        codes = str(data.get("languages", ""))[:200].replace(",", " ").split()
-        await registry.set_languages(session, centre, codes, actor=user.username)
-        await session.commit()
-    await svc.announce()
+        centre = await registry.find_centre(session, centre_id)
+        try:
+            await change(session, centre)
+        except InvalidInput as exc:
+            await session.rollback()
+            field = str(exc.detail.get("field") or form_name)
+            shown = InvalidInput(MESSAGES.get(field, exc.message), field=field)
+            context = await dashboard_context(request, user, centre_id)
+            return failed(request, "staff.html", context, form=form_name, error=shown, data=data)
+        await svc.commit_and_announce(session)
     return RedirectResponse(_back(user, centre_id), status_code=303)
 
 
@@ -208,31 +235,25 @@ async def set_accepts(request: Request) -> Response:
     user = await current_user(request, "staff", "admin")
     data = await form(request)
     svc = services(request)
+    unit_id = known_id(request.path_params["unit_id"], "unit")
     async with svc.session() as session:
-        unit = await session.get(Unit, known_id(request.path_params["unit_id"], "unit"))
-        if unit is None:
-            raise NotFound("No such unit")
-        if user.role == "staff" and unit.centre_id != user.centre_id:
-            raise Forbidden("Centre staff can change only their own centre")
+        unit = await _own_unit(session, user, unit_id)
+        centre_id = unit.centre_id
         changes: dict[str, Any] = {
             name: _flag(data, name) for name in registry.ACCEPT_FIELDS if "age" not in name
         }
-        centre_id = unit.centre_id
-        problem: str | None = None
         try:
             changes["children_max_age"] = _age(data, "children_max_age")
             changes["boys_max_age"] = _age(data, "boys_max_age")
             await registry.update_unit(session, unit, changes, actor=user.username)
-            await session.commit()
         except InvalidInput as exc:
             await session.rollback()
-            problem = exc.message
-    if problem is not None:
-        # The dashboard again with the message; what was stored stays as it was.
-        context = await dashboard_context(request, user, centre_id)
-        context["problem"] = problem
-        return pages(request).render(request, "staff.html", context, status_code=422, private=True)
-    await svc.announce()
+            # The dashboard again with the message; what was stored stays as it was.
+            context = await dashboard_context(request, user, centre_id)
+            return failed(
+                request, "staff.html", context, form=f"accepts-{unit_id}", error=exc, data=data
+            )
+        await svc.commit_and_announce(session)
     return RedirectResponse(_back(user, centre_id), status_code=303)
 
 
@@ -266,8 +287,7 @@ async def _chosen_centre(session: AsyncSession, wanted: str | None) -> str | Non
         raise InvalidInput(
             "centre is a centre id: lowercase letters, digits and dashes", field="centre"
         )
-    if await session.get(Centre, wanted) is None:
-        raise NotFound(f"No centre {wanted!r}")
+    await registry.find_centre(session, wanted)
     return wanted
 
 
@@ -314,14 +334,3 @@ def _cell(value: str) -> str:
 
 def _back(user: User, centre_id: str) -> str:
     return "/staff" if user.role == "staff" else f"/staff?centre={centre_id}"
-
-
-routes = [
-    Route("/staff", dashboard, methods=["GET"]),
-    Route("/staff/units/{unit_id:int}/availability", set_numbers, methods=["POST"]),
-    Route("/staff/units/{unit_id:int}/accepts", set_accepts, methods=["POST"]),
-    Route("/staff/status", set_status, methods=["POST"]),
-    Route("/staff/languages", set_languages, methods=["POST"]),
-    Route("/staff/history", history, methods=["GET"]),
-    Route("/staff/history.csv", history, methods=["GET"]),
-]

@@ -1,0 +1,92 @@
+"""Every URL of Havn in one table: the public site, the working pages, the JSON API and the
+operators' endpoints. web/app.py builds the app from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from web import events, ops
+from web.api import availability, centres, export, holds, search
+from web.api.openapi import openapi
+from web.views import account, admin, chat, console, public, staff
+
+STATIC = Path(__file__).parent / "static"
+
+API: list[BaseRoute] = [
+    Route("/centres", centres.list_centres, methods=["GET"]),
+    Route("/centres/{centre_id}", centres.get_centre, methods=["GET"]),
+    Route("/centres/{centre_id}/units/{unit}/availability", availability.read, methods=["GET"]),
+    Route("/centres/{centre_id}/units/{unit}/availability", availability.write, methods=["PUT"]),
+    Route("/geocode", search.geocode, methods=["GET"]),
+    Route("/search", search.search_centres, methods=["GET"]),
+    Route("/holds", holds.create, methods=["POST"]),
+    Route("/holds", holds.listing, methods=["GET"]),
+    Route("/holds/{hold_id}/{action}", holds.resolve, methods=["POST"]),
+    Route("/export/hsds", export.hsds, methods=["GET"]),
+]
+
+ROUTES: list[BaseRoute] = [
+    # Operators
+    Route("/healthz", ops.healthz, methods=["GET"]),
+    Route("/readyz", ops.readyz, methods=["GET"]),
+    Route("/metrics", ops.metrics, methods=["GET"]),
+    Route("/events", events.events, methods=["GET"]),
+    # The JSON API
+    Route("/api/openapi.json", openapi, methods=["GET"]),
+    Mount("/api/v1", routes=API),
+    Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    # A person seeking help
+    Route("/", public.home, methods=["GET"]),
+    Route("/centres/{centre_id}", public.centre_page, methods=["GET"]),
+    Route("/municipalities", public.municipalities, methods=["GET"]),
+    Route("/safety", public.safety, methods=["GET"]),
+    Route("/chat", chat.chat_page, methods=["GET"]),
+    Route("/chat", chat.send, methods=["POST"]),
+    Route("/chat/end", chat.end, methods=["POST"]),
+    Route("/chat/exit", chat.leave, methods=["GET"]),
+    # Everyone who signs in
+    Route("/login", account.login_page, methods=["GET"]),
+    Route("/login", account.login, methods=["POST"]),
+    Route("/login/code", account.code_page, methods=["GET"]),
+    Route("/login/code", account.check_code, methods=["POST"]),
+    Route("/logout", account.logout, methods=["POST"]),
+    Route("/account/password", account.password_page, methods=["GET"]),
+    Route("/account/password", account.change_password, methods=["POST"]),
+    Route("/account/two-factor", account.two_factor_page, methods=["GET"]),
+    Route("/account/two-factor", account.enrol, methods=["POST"]),
+    # Centre staff
+    Route("/staff", staff.dashboard, methods=["GET"]),
+    Route("/staff/units/{unit_id:int}/availability", staff.set_numbers, methods=["POST"]),
+    Route("/staff/units/{unit_id:int}/accepts", staff.set_accepts, methods=["POST"]),
+    Route("/staff/status", staff.set_status, methods=["POST"]),
+    Route("/staff/languages", staff.set_languages, methods=["POST"]),
+    Route("/staff/history", staff.history, methods=["GET"]),
+    Route("/staff/history.csv", staff.history, methods=["GET"]),
+    # Helpline advisers
+    Route("/console", console.console, methods=["GET"]),
+    Route("/console/holds", console.place, methods=["POST"]),
+    Route("/holds/{hold_id}/{action:str}", console.resolve, methods=["POST"]),
+    Route("/console/stats", console.statistics, methods=["GET"]),
+    Route("/console/stats.csv", console.statistics, methods=["GET"]),
+    # Administrators
+    Route("/admin", admin.admin_page, methods=["GET"]),
+    Route("/admin/centres", admin.action(admin.create_centre), methods=["POST"]),
+    Route("/admin/centres/{centre_id}", admin.action(admin.edit_centre), methods=["POST"]),
+    Route("/admin/users", admin.action(admin.create_user), methods=["POST"]),
+    Route(
+        "/admin/users/{user_id:int}/password", admin.action(admin.reset_password), methods=["POST"]
+    ),
+    Route("/admin/users/{user_id:int}/active", admin.action(admin.set_active), methods=["POST"]),
+    Route(
+        "/admin/users/{user_id:int}/two-factor",
+        admin.action(admin.reset_two_factor),
+        methods=["POST"],
+    ),
+    Route("/admin/tokens", admin.action(admin.create_token), methods=["POST"]),
+    Route("/admin/tokens/{token_id}/revoke", admin.action(admin.revoke_token), methods=["POST"]),
+    Route("/admin/import", admin.action(admin.import_csv, upload=True), methods=["POST"]),
+    Route("/admin/export.csv", admin.export_csv, methods=["GET"]),
+]
