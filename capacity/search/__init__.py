@@ -10,9 +10,10 @@ evaluated at query time against `now`.
 from capacity.search.distance import exact_km
 from capacity.search.index import CentreFacts, HoldFacts, SearchIndex, UnitFacts
 from capacity.search.query import MAX_RESULTS, Area, Point, Query, parse_query
-from capacity.search.rank import Group, Outcome, Result, search
+from capacity.search.rank import CROSS_BORDER_KM, Group, Outcome, Result, search
 
 __all__ = [
+    "CROSS_BORDER_KM",
     "MAX_RESULTS",
     "Area",
     "CentreFacts",

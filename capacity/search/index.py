@@ -114,6 +114,7 @@ class SearchIndex:
         self.xyz = unit_vectors(lat, lon)[self.centre_of] if self.units else np.zeros((0, 3))
         self.open = np.array([self.centres[c].status == "open" for c in self.centre_of], dtype=bool)
         self.men = np.array([u.kind == "men" for u in self.units], dtype=bool)
+        self.country = np.array([self.centres[c].country for c in self.centre_of], dtype="U2")
         self.offers = {
             need: np.array([need in u.offers for u in self.units], dtype=bool) for need in Need
         }

@@ -18,6 +18,10 @@ from capacity.search.distance import SPHERE_ERROR, exact_km
 from capacity.search.index import Bools, CentreFacts, Floats, Ints, SearchIndex, UnitFacts
 from capacity.search.query import Point, Query
 
+# A centre in another country than the place searched from is listed only within this distance
+# (a search near the border): further away it is no place to go tonight.
+CROSS_BORDER_KM = 400.0
+
 
 class Group(IntEnum):
     """Result groups, in the order they are shown."""
@@ -106,11 +110,15 @@ def search(
         allowed &= ~too_close
 
     area = query.municipality
+    # Own-country centres come first; another country's only near the border.
+    foreign = index.country != area.country if area else np.zeros(n, dtype=bool)
+    allowed &= ~foreign | (distance <= CROSS_BORDER_KM)
     responsible = index.responsible.get((area.country, area.code), []) if area else []
     confirmed = not area or (area.country, area.code) not in index.unconfirmed
     candidates = np.flatnonzero(fits_needs & allowed)
     counts = _group_counts(index, candidates, group)
-    chosen = [int(u) for u in _top_units(index, candidates, group, distance, query.limit)]
+    ranked = _top_units(index, candidates, group + foreign * 0.1, distance, query.limit)
+    chosen = [int(u) for u in ranked]
     listed = {int(index.centre_of[u]) for u in chosen}
 
     excluded: list[str] = []
@@ -142,7 +150,10 @@ def search(
         )
         for u in chosen
     ]
-    results.sort(key=lambda r: (r.group, r.distance_km))
+    home = area.country if area else None
+    results.sort(
+        key=lambda r: (r.group, home is not None and r.centre.country != home, r.distance_km)
+    )
     return Outcome(
         tuple(results),
         counts,
@@ -191,13 +202,13 @@ def _group_counts(index: SearchIndex, units: Ints, group: Ints) -> dict[str, int
     return {g.label: int(tally[g]) for g in Group}
 
 
-def _top_units(index: SearchIndex, units: Ints, group: Ints, distance: Floats, limit: int) -> Ints:
+def _top_units(index: SearchIndex, units: Ints, rank: Floats, distance: Floats, limit: int) -> Ints:
     """The best-ranked unit of each of the `limit` best centres among `units`, in rank order."""
     if len(units) == 0:
         return units
     # A centre has at most `index.units_per_centre` units, so the best `limit` centres are
     # among the best `limit * units_per_centre` units: no need to sort them all.
-    score = group[units] * 1e6 + distance[units]
+    score = rank[units] * 1e6 + distance[units]  # rank: the group, + 0.1 in another country
     keep = limit * index.units_per_centre
     if len(units) > keep:
         part = np.argpartition(score, keep - 1)[:keep]

@@ -21,7 +21,7 @@ from capacity.geocoder import Gazetteer
 from capacity.helplines import helplines
 from capacity.models import utcnow
 from capacity.responsibility import responsible_centres
-from capacity.search import Area, CentreFacts, Point, Query, search
+from capacity.search import CROSS_BORDER_KM, Area, CentreFacts, Point, Query, search
 from web.app import create_app
 from web.config import Settings
 
@@ -163,6 +163,30 @@ async def test_a_search_from_a_danish_city_finds_a_danish_centre_nearest(
     assert by_distance[0].distance_km < 150
     assert sum(r.centre.country == "DK" for r in by_distance) >= 2
     assert not any(r.responsible for r in outcome.results)  # no guessed responsible centre
+
+
+@pytest.mark.parametrize("name", ["Bodø", "Oslo", "Tromsø", "Trondheim"])
+async def test_centres_in_another_country_are_listed_only_near_the_border(
+    session: AsyncSession, gazetteer: Gazetteer, name: str
+) -> None:
+    await demo.load(session, gazetteer)
+    outcome = await _search_from(session, gazetteer, name, limit=200)
+    assert outcome.results
+    assert all(
+        r.centre.country == "NO" or r.distance_km <= CROSS_BORDER_KM for r in outcome.results
+    )
+    if name != "Oslo":  # Denmark's northern centres are within reach of Oslo, not of these
+        assert not any(r.centre.country == "DK" for r in outcome.results)
+
+
+async def test_own_country_centres_come_first_in_each_group(
+    session: AsyncSession, gazetteer: Gazetteer
+) -> None:
+    await demo.load(session, gazetteer)
+    outcome = await _search_from(session, gazetteer, "Halden", limit=200)
+    for group in {r.group for r in outcome.results}:
+        countries = [r.centre.country for r in outcome.results if r.group == group]
+        assert countries == sorted(countries, key=lambda country: country != "NO")
 
 
 async def test_a_search_from_halden_shows_norwegian_centres_first(
