@@ -150,3 +150,18 @@ def test_a_bad_age_in_what_a_unit_accepts_comes_back_by_the_field(
     box, note = field.bounding_box(), message.bounding_box()
     assert box is not None and note is not None
     assert 0 <= note["y"] - (box["y"] + box["height"]) < 80  # right under the field
+
+
+def test_escape_on_a_working_page_keeps_what_the_adviser_typed(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    log_in(page, site, "adviser")
+    page.goto(site["base"] + "/console?q=Bod%C3%B8")
+    assert page.locator("#quick-exit, .callbar, .helplines").count() == 0
+    note = page.locator("textarea[name=note], input[name=note]").first
+    note.fill("Ringer tilbake kl. 22")
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    assert page.url.startswith(site["base"] + "/console")
+    assert note.input_value() == "Ringer tilbake kl. 22"
