@@ -415,3 +415,17 @@ def test_the_quick_exit_on_the_chat_ends_the_conversation(
         later.wait_for_timeout(200)
     assert later.locator(".turn").count() == 0
     context.close()
+
+
+def test_the_optional_who_needs_a_place_group_looks_like_something_to_open(
+    context: BrowserContext, site: dict[str, str]
+) -> None:
+    page = context.new_page()
+    page.goto(site["base"] + "/")
+    summary = page.locator("details.more > summary")
+    style = summary.evaluate(
+        "e => { const s = getComputedStyle(e); return [s.borderTopWidth, s.cursor]; }"
+    )
+    assert style[0] != "0px" and style[1] == "pointer"  # a bordered control, not a heading
+    summary.click()
+    assert page.locator("details.more").get_attribute("open") is not None
