@@ -78,15 +78,22 @@ def _text(data: FormData, name: str, limit: int = 200) -> str:
     return value.strip()
 
 
-def _website(data: FormData) -> str | None:
-    text = _text(data, "website", website.MAX_LENGTH + 50)
+def _one_line(data: FormData, name: str, limit: int) -> str:
+    value = _text(data, name, limit)
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise InvalidInput(f"{name} must be one line of text", field=name)
+    return value
+
+
+def _website(data: FormData, name: str = "website", what: str = "The website") -> str | None:
+    text = _text(data, name, website.MAX_LENGTH + 50)
     if not text:
         return None
     try:
         return website.parse(text)
     except ValueError as exc:
-        message = f"The website {exc}: write an address like https://krisesenter.no."
-        raise InvalidInput(message + " Nothing was changed.", field="website") from None
+        message = f"{what} {exc}: write an address like https://krisesenter.no."
+        raise InvalidInput(message + " Nothing was changed.", field=name) from None
 
 
 def _place_note(request: Request, centre: Centre) -> str:
@@ -175,6 +182,8 @@ async def edit_centre(request: Request, user: User, data: FormData) -> dict[str,
             "phone": _text(data, "phone", 40) or None,
             "email": _text(data, "email") or None,
             "website": _website(data),
+            "phone_source": _website(data, "phone_source", "The page publishing the phone"),
+            "phone_published": _one_line(data, "phone_published", 100) or None,
             "host_municipality": host,
             "latitude": point[0],
             "longitude": point[1],
