@@ -225,6 +225,10 @@ def test_a_sourced_number_is_tap_to_call_with_who_published_it(
     assert published.select("a") == []  # the source's host as text: no request, no link away
     assert not page.select("a[href*='fylkesmannen']")
     assert "Nordland/Krisesenter" not in str(page)
+    bokmal = soup(client.get(path.replace("lang=en", "lang=nb"))).select_one(".published")
+    assert (
+        bokmal is not None and bokmal.get_text(strip=True) == "Publisert av fylkesmannen.no, 2017"
+    )
 
 
 def test_without_a_number_no_published_line_and_the_helpline_stays(client: TestClient) -> None:
