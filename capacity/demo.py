@@ -6,8 +6,8 @@ so every view can say so. Loading twice changes nothing.
 
 A phone number is never invented: the file sets one only together with `phone_source` (the
 public page that prints it) and `phone_published` (that page's date as it shows it); the
-loader refuses a phone without both. The two stay in the file (see DEMO_CENTRES.md); the
-Centre row carries the number only.
+loader refuses a phone without both, and the Centre row carries all three so every page
+can say who published the number and when.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def build_centre(facts: dict[str, Any], gazetteer: Gazetteer, now: datetime) -> 
         status=facts.get("status", "open"),
         status_reason=facts.get("status_reason"),
         phone=facts.get("phone"),
+        phone_source=facts.get("phone_source"),
+        phone_published=facts.get("phone_published"),
         email=facts.get("email"),
         website=facts.get("website"),
         languages=_languages(rng, facts["region"]),

@@ -101,6 +101,9 @@ class Centre(Base):
     status: Mapped[str] = mapped_column(String(24), default="open")
     status_reason: Mapped[str | None] = mapped_column(String(500))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # Where the phone number is printed (an http(s) URL) and that page's date as it shows it.
+    phone_source: Mapped[str | None] = mapped_column(String(300))
+    phone_published: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(300))
     languages: Mapped[list[str]] = mapped_column(default=list)

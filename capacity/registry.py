@@ -105,6 +105,8 @@ def centre_facts(centre: Centre) -> CentreFacts:
         phone=centre.phone,
         email=centre.email,
         website=centre.website,
+        phone_source=centre.phone_source,
+        phone_published=centre.phone_published,
     )
 
 

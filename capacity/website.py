@@ -3,6 +3,8 @@
 A stored `javascript:` or `data:` address would run in the browser of whoever clicks the
 centre's link, so the admin form and the CSV import take web addresses only (`parse`), and
 pages and exports turn a stored value into a link only when it still is one (`link`).
+The page that publishes a centre's phone number is checked the same way, and shown only by
+its host name (`host`), as text.
 """
 
 from __future__ import annotations
@@ -55,3 +57,13 @@ def link(value: str | None) -> str | None:
         return parse(value)
     except ValueError:
         return None
+
+
+def host(value: str | None) -> str | None:
+    """The host name of a stored web address without a leading "www.", or None when empty or
+    not a web address: "https://www.fylkesmannen.no/Nordland" gives "fylkesmannen.no"."""
+    address = link(value)
+    if address is None:
+        return None
+    name = urlsplit(address).hostname or ""
+    return name.removeprefix("www.") or None

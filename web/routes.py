@@ -89,4 +89,7 @@ ROUTES: list[BaseRoute] = [
     Route("/admin/tokens/{token_id}/revoke", admin.action(admin.revoke_token), methods=["POST"]),
     Route("/admin/import", admin.action(admin.import_csv, upload=True), methods=["POST"]),
     Route("/admin/export.csv", admin.export_csv, methods=["GET"]),
+    Route("/admin/gaps", admin.gaps_page, methods=["GET"]),
+    Route("/admin/gaps.csv", admin.gaps_csv, methods=["GET"]),
+    Route("/admin/gaps/{code}", admin.fix_gap, methods=["POST"]),
 ]

@@ -44,6 +44,7 @@ def environment() -> Environment:
     )
     env.globals["languages"] = LANGUAGES
     env.filters["web_link"] = website.link
+    env.filters["web_host"] = website.host
     env.filters["oslo_time"] = oslo_time
     return env
 

@@ -24,8 +24,8 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
 CENTRE_COLUMNS = (
     "id", "name", "country", "region", "host_municipality", "serves", "operator_type", "status",
-    "status_reason", "phone", "email", "website", "languages", "interpreter", "latitude",
-    "longitude",
+    "status_reason", "phone", "phone_source", "phone_published", "email", "website",
+    "languages", "interpreter", "latitude", "longitude",
 )  # fmt: skip
 UNIT_FIELDS = (
     "beds", "rooms", "family_rooms", "accessible_rooms", "children", "children_max_age",
@@ -174,6 +174,8 @@ CENTRE_PARSERS: dict[str, tuple[Parser, Callable[[], Any] | None]] = {
     "status": (_status, REQUIRED),
     "status_reason": (_paragraph, lambda: None),
     "phone": (_text(40, PHONE, "a phone number"), lambda: None),
+    "phone_source": (_website, lambda: None),
+    "phone_published": (_text(100), lambda: None),
     "email": (_text(200, EMAIL, "an e-mail address"), lambda: None),
     "website": (_website, lambda: None),
     "languages": (_codes(LANGUAGE, "a language code such as nb or en", 100), list),

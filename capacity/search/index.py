@@ -47,6 +47,8 @@ class CentreFacts:
     phone: str | None = None
     email: str | None = None
     website: str | None = None
+    phone_source: str | None = None
+    phone_published: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

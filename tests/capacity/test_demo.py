@@ -95,6 +95,20 @@ async def test_loading_twice_changes_nothing(session: AsyncSession, gazetteer: G
     assert await audit.revision(session) == revision
 
 
+async def test_loading_keeps_who_published_each_phone_and_when(
+    session: AsyncSession, gazetteer: Gazetteer
+) -> None:
+    await demo.load(session, gazetteer)
+    facts = {centre["id"]: centre for centre in demo.read_demo_file()}
+    centres = await registry.list_centres(session)
+    sourced = [centre for centre in centres if centre.phone]
+    assert len(sourced) == sum(1 for centre in facts.values() if centre.get("phone")) == 16
+    for centre in centres:
+        assert centre.phone_source == facts[centre.id].get("phone_source")
+        assert centre.phone_published == facts[centre.id].get("phone_published")
+        assert bool(centre.phone) == bool(centre.phone_source) == bool(centre.phone_published)
+
+
 async def test_demo_numbers_are_marked_and_closed_centres_have_none(
     session: AsyncSession, gazetteer: Gazetteer
 ) -> None:

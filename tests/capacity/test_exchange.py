@@ -373,6 +373,31 @@ async def test_hostile_text_is_stored_as_plain_data(session: AsyncSession) -> No
     assert len(await registry.list_centres(session)) == 1  # the table is still there
 
 
+async def test_where_a_phone_is_published_goes_out_and_comes_back(
+    session: AsyncSession,
+) -> None:
+    published = "=undated; before 2021 (newest item 22.03.2017)"  # a formula start, kept as text
+    source = "https://www.fylkesmannen.no/Nordland/Krisesenter?a=1&b=2"
+    centre = new_centre("bodo", phone_source=source, phone_published=published)
+    await registry.add_centre(session, centre, actor="tester")
+    await session.commit()
+    text = await export_centres_csv(session)
+    cells = read(text)[0]
+    assert (cells["phone_source"], cells["phone_published"]) == (source, "'" + published)
+    assert (await import_csv(session, text, "operator")).unchanged == 1
+    edited = text.replace(source, "http://krisesenter.example/om-oss").replace(
+        "'" + published, "2021-12"
+    )
+    assert (await import_csv(session, edited, "operator")).updated == 1
+    await session.commit()
+    stored = await registry.get_centre(session, "bodo")
+    assert (stored.phone_source, stored.phone_published) == (
+        "http://krisesenter.example/om-oss",
+        "2021-12",
+    )
+    assert await export_centres_csv(session) == edited
+
+
 def valid_row(**cells: str) -> str:
     row = {column: "" for column in COLUMNS} | {
         "id": "narvik",
@@ -425,6 +450,12 @@ def hostile_inputs() -> Iterator[tuple[str, str | bytes, tuple[int, str] | None]
     yield "boolean", valid_row(interpreter="perhaps"), (2, "interpreter")
     yield "javascript url", valid_row(website="javascript:alert(1)"), (2, "website")
     yield "phone", valid_row(phone="=1+1"), (2, "phone")
+    for bad_source in ("javascript:alert(1)", "data:text/html,x", "https://a@evil.example", "x"):
+        yield f"source {bad_source[:12]!r}", valid_row(phone_source=bad_source), (2, "phone_source")
+    crlf = valid_row(phone_source="https://a.no/\r\nSet-Cookie: x")
+    yield "phone source crlf", crlf, (2, "phone_source")
+    yield "published crlf", valid_row(phone_published="2017\r\n=cmd"), (2, "phone_published")
+    yield "published long", valid_row(phone_published="2" * 101), (2, "phone_published")
     yield "html e-mail", valid_row(email="<svg/onload=alert(1)>@x.example"), (2, "email")
     yield "language", valid_row(languages="nb <script>"), (2, "languages")
     yield "served twice", valid_row(serves="1806 1806"), (2, "serves")

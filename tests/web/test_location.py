@@ -11,12 +11,13 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from geographiclib.geodesic import Geodesic
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
@@ -268,9 +269,12 @@ def old_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         asyncio.run(reset_database(url, create=False))
 
 
-def legacy_centre(centre_id: str, country: str, host: str, point: tuple[float, float]) -> Centre:
+def legacy_centre(
+    centre_id: str, country: str, host: str, point: tuple[float, float]
+) -> dict[str, Any]:
+    """A centre row in only the columns revision 0003 has (the model may have more since)."""
     now = utcnow()
-    return Centre(
+    return dict(
         id=centre_id,
         name=centre_id,
         country=country,
@@ -294,9 +298,12 @@ def test_the_migration_snaps_points_stored_before(
     async def seed_old() -> None:
         engine = create_engine(old_database)
         async with session_factory(engine)() as session:
-            session.add(legacy_centre("alesund", "NO", "1508", SECRET))
-            session.add(legacy_centre("kobenhavn", "DK", "0101", (55.6761234, 12.5683456)))
-            session.add(legacy_centre("bodo", "NO", "1804", (67.28, 14.4)))
+            rows = [
+                legacy_centre("alesund", "NO", "1508", SECRET),
+                legacy_centre("kobenhavn", "DK", "0101", (55.6761234, 12.5683456)),
+                legacy_centre("bodo", "NO", "1804", (67.28, 14.4)),
+            ]
+            await session.execute(insert(Centre.__table__), rows)
             await session.commit()
         await engine.dispose()
 

@@ -36,6 +36,8 @@ async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> AsyncIterator[Asy
             gazetteer,
             "1804",
             phone="75 00 00 00",
+            phone_source="https://www.fylkesmannen.no/Nordland/Krisesenter?x=1&y=2",
+            phone_published="2017",
             adviser_notes=SECRET,
             email="post@example.invalid",
         )
@@ -208,6 +210,32 @@ def test_the_language_switcher_links_keep_the_search(client: TestClient) -> None
     links = {a["lang"]: a["href"] for a in page.select(".languages a")}
     assert set(links) == {"nb", "nn", "se", "da", "en", "pl", "uk", "ar", "so", "ti"}
     assert "q=Bod" in links["en"] and "lang=en" in links["en"]
+
+
+@pytest.mark.parametrize("path", ["/?q=Bodø&lang=en", "/centres/bodo?lang=en"])
+def test_a_sourced_number_is_tap_to_call_with_who_published_it(
+    client: TestClient, path: str
+) -> None:
+    page = soup(client.get(path))
+    call = page.select_one("a.call.big[href^='tel:']")
+    assert call is not None and call["href"] == "tel:75000000"
+    published = call.find_next_sibling("p", class_="published")
+    assert published is not None
+    assert published.get_text(strip=True) == "Published by fylkesmannen.no, 2017"
+    assert published.select("a") == []  # the source's host as text: no request, no link away
+    assert not page.select("a[href*='fylkesmannen']")
+    assert "Nordland/Krisesenter" not in str(page)
+    bokmal = soup(client.get(path.replace("lang=en", "lang=nb"))).select_one(".published")
+    assert (
+        bokmal is not None and bokmal.get_text(strip=True) == "Publisert av fylkesmannen.no, 2017"
+    )
+
+
+def test_without_a_number_no_published_line_and_the_helpline_stays(client: TestClient) -> None:
+    page = soup(client.get("/", params={"q": "Oslo", "lang": "en"}))
+    oslo = next(c for c in page.select(".card") if c.select_one("h3 a")["href"] == "/centres/oslo")
+    assert oslo.select_one("a.call.big")["href"] == "tel:116006"
+    assert oslo.select_one(".published") is None
 
 
 def test_the_centre_page_keeps_the_address_secret(client: TestClient) -> None:

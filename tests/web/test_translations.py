@@ -22,6 +22,7 @@ EASY_SOURCES = [
     ("web/templates/base.html", "jinja2"),
     ("web/templates/search.html", "jinja2"),
     ("web/templates/_centre_card.html", "jinja2"),
+    ("web/templates/_published.html", "jinja2"),
     ("web/templates/_helplines.html", "jinja2"),
     ("web/templates/safety.html", "jinja2"),
     ("web/wording.py", "python"),

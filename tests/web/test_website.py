@@ -104,3 +104,58 @@ async def test_a_stored_javascript_website_never_becomes_a_link(
     assert "javascript:" not in centre_page.get_text()
     assert client.get("/api/v1/centres/bodo").json()["website"] is None
     assert "javascript:" not in client.get("/api/v1/export/hsds").text
+
+
+async def test_the_page_publishing_the_phone_is_checked_on_the_admin_form_and_audited(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "admin")
+    before = await stored(engine)
+    for field, value in (("phone_source", "javascript:alert(1)"), ("phone_published", "2017\r\nx")):
+        token = csrf_of(client.get("/admin").text)
+        response = client.post(
+            "/admin/centres/bodo", data={"csrf": token, "phone": "75 00 00 00", field: value}
+        )
+        assert response.status_code == 422, field
+        assert soup(response).select_one(f"#{field}-bodo[aria-invalid=true]") is not None
+        assert await stored(engine) == before
+    token = csrf_of(client.get("/admin").text)
+    data = {
+        "csrf": token,
+        "phone": "75 00 00 00",
+        "phone_source": "www.bodo.kommune.no/krisesenter",
+        "phone_published": "2021-12",
+    }
+    assert client.post("/admin/centres/bodo", data=data).status_code == 200
+    async with session_factory(engine)() as session:
+        centre = await session.get(Centre, "bodo", populate_existing=True)
+        assert centre is not None
+        assert (centre.phone_source, centre.phone_published) == (
+            "https://www.bodo.kommune.no/krisesenter",
+            "2021-12",
+        )
+        event = await session.scalar(
+            select(Event).where(Event.action == "centre.updated").order_by(Event.id.desc())
+        )
+        assert event is not None and event.actor == "admin"
+        assert event.after["phone_source"] == "https://www.bodo.kommune.no/krisesenter"
+    published = soup(client.get("/centres/bodo?lang=en")).select_one(".published")
+    assert published is not None and published.get_text(strip=True) == (
+        "Published by bodo.kommune.no, 2021-12"
+    )
+
+
+async def test_a_stored_javascript_phone_source_is_neither_shown_nor_served(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    async with session_factory(engine)() as session:
+        await session.execute(
+            update(Centre)
+            .where(Centre.id == "bodo")
+            .values(phone="75 00 00 00", phone_source="javascript:alert(1)", phone_published="1")
+        )
+        await session.commit()
+    page = soup(client.get("/centres/bodo"))
+    assert page.select_one("a.call.big[href^='tel:']") is not None
+    assert page.select_one(".published") is None
+    assert client.get("/api/v1/centres/bodo").json()["phone_source"] is None

@@ -84,6 +84,8 @@ def centre_summary(centre: CentreFacts, gazetteer: Gazetteer) -> dict[str, Any]:
         "status_reason": centre.status_reason,
         "operator_type": centre.operator_type,
         "phone": centre.phone,
+        "phone_source": website.link(centre.phone_source),
+        "phone_published": centre.phone_published,
         "email": centre.email,
         "website": website.link(centre.website),
         "languages": list(centre.languages),

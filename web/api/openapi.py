@@ -247,6 +247,15 @@ DOCUMENT: dict[str, Any] = {
                     "region": {"type": "string"},
                     "status": {"enum": ["open", "temporarily_closed", "closed"]},
                     "phone": {"type": ["string", "null"]},
+                    "phone_source": {
+                        "type": ["string", "null"],
+                        "format": "uri",
+                        "description": "The public page that prints the phone number.",
+                    },
+                    "phone_published": {
+                        "type": ["string", "null"],
+                        "description": "That page's date, as the page shows it.",
+                    },
                     "email": {"type": ["string", "null"]},
                     "website": {"type": ["string", "null"]},
                     "location": {"$ref": "#/components/schemas/Location"},

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from capacity import accounts, audit, exchange, location, registry, signin, website
+from capacity import accounts, audit, exchange, gaps, location, registry, signin, website
 from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFound
 from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form
@@ -78,15 +78,22 @@ def _text(data: FormData, name: str, limit: int = 200) -> str:
     return value.strip()
 
 
-def _website(data: FormData) -> str | None:
-    text = _text(data, "website", website.MAX_LENGTH + 50)
+def _one_line(data: FormData, name: str, limit: int) -> str:
+    value = _text(data, name, limit)
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise InvalidInput(f"{name} must be one line of text", field=name)
+    return value
+
+
+def _website(data: FormData, name: str = "website", what: str = "The website") -> str | None:
+    text = _text(data, name, website.MAX_LENGTH + 50)
     if not text:
         return None
     try:
         return website.parse(text)
     except ValueError as exc:
-        message = f"The website {exc}: write an address like https://krisesenter.no."
-        raise InvalidInput(message + " Nothing was changed.", field="website") from None
+        message = f"{what} {exc}: write an address like https://krisesenter.no."
+        raise InvalidInput(message + " Nothing was changed.", field=name) from None
 
 
 def _place_note(request: Request, centre: Centre) -> str:
@@ -175,6 +182,8 @@ async def edit_centre(request: Request, user: User, data: FormData) -> dict[str,
             "phone": _text(data, "phone", 40) or None,
             "email": _text(data, "email") or None,
             "website": _website(data),
+            "phone_source": _website(data, "phone_source", "The page publishing the phone"),
+            "phone_published": _one_line(data, "phone_published", 100) or None,
             "host_municipality": host,
             "latitude": point[0],
             "longitude": point[1],
@@ -338,3 +347,70 @@ async def export_csv(request: Request) -> Response:
 
 async def admin_page(request: Request) -> Response:
     return await overview(request)
+
+
+async def gaps_page(request: Request) -> Response:
+    """The municipalities whose responsible centre is not confirmed, each with a form adding it
+    to a centre's served list, and the postcodes answered approximately."""
+    user = await current_user(request, "admin")
+    return await _gaps(request, user)
+
+
+async def _gaps(
+    request: Request, user: User, problem: str | None = None, status_code: int = 200
+) -> Response:
+    index = await services(request).index()
+    found = gaps.find_gaps(services(request).gazetteer, index)
+    open_centres = [c for c in index.centres if c.status == "open" and c.country == "NO"]
+    choices = {
+        gap.place.municipality_code: [
+            c for c in open_centres if c.region == gap.place.county or c == gap.likely
+        ]
+        or open_centres
+        for gap in found.municipalities
+    }
+    fixed = services(request).gazetteer.municipality(request.query_params.get("fixed", "")[:8])
+    context = {
+        "user": user,
+        "gaps": found,
+        "choices": choices,
+        "postcode_fix": gaps.POSTCODE_FIX,
+        "csrf": csrf_token(request),
+        "problem": problem,
+        "fixed": fixed,
+    }
+    return pages(request).render(
+        request, "admin_gaps.html", context, status_code=status_code, private=True
+    )
+
+
+async def gaps_csv(request: Request) -> Response:
+    await current_user(request, "admin")
+    found = gaps.find_gaps(services(request).gazetteer, await services(request).index())
+    return Response(
+        gaps.write_gaps_csv(found),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="havn-gaps.csv"'},
+    )
+
+
+async def fix_gap(request: Request) -> Response:
+    """Add a municipality to the chosen centre's served list (audited as a centre edit)."""
+    user = await current_user(request, "admin")
+    data = await form(request)
+    code = request.path_params["code"]
+    place = services(request).gazetteer.municipality(code)
+    try:
+        if place is None:
+            raise NotFound(f"Unknown municipality number {code[:8]!r}")
+        async with services(request).session() as session:
+            centre = await registry.get_centre(session, _text(data, "centre_id", 64))
+            if centre.status == "closed" or centre.country != place.country:
+                raise InvalidInput(f"{centre.name} cannot serve {place.municipality}")
+            serves = sorted({m.municipality_code for m in centre.municipalities} | {code})
+            await exchange.update_centre(session, centre, {"serves": serves}, user.username)
+            await services(request).commit_and_announce(session)
+    except (InvalidInput, NotFound) as exc:
+        status = 422 if isinstance(exc, InvalidInput) else 404
+        return await _gaps(request, user, exc.message, status)
+    return RedirectResponse(f"/admin/gaps?fixed={code}", status_code=303)
