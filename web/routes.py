@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web import events, ops
-from web.api import availability, centres, export, holds, search
+from web.api import availability, centres, export, holds, referrals, search
 from web.api.openapi import openapi
 from web.views import account, admin, chat, console, public, staff
 
@@ -25,6 +25,14 @@ API: list[BaseRoute] = [
     Route("/holds", holds.create, methods=["POST"]),
     Route("/holds", holds.listing, methods=["GET"]),
     Route("/holds/{hold_id}/{action}", holds.resolve, methods=["POST"]),
+    Route("/referrals", referrals.create, methods=["POST"]),
+    Route("/referrals", referrals.listing, methods=["GET"]),
+    Route("/referrals/{referral_id}", referrals.read, methods=["GET"]),
+    Route(
+        "/referrals/{referral_id}/requests/{centre}/{action}", referrals.answer, methods=["POST"]
+    ),
+    Route("/watches", referrals.create_watch, methods=["POST"]),
+    Route("/watches/{watch_id}", referrals.delete_watch, methods=["DELETE"]),
     Route("/export/hsds", export.hsds, methods=["GET"]),
 ]
 
