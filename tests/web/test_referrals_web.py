@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
-from capacity.models import utcnow
+from capacity.models import Hold, Referral, Watch, utcnow
+from web.services import Services
 
 CALLBACK = "+47 22 00 11 22"
 
@@ -206,3 +208,34 @@ def test_watches_are_created_and_dismissed_by_their_adviser(
         {"near": "Bodø", "max_km": 10, "street": "Storgata 1"},
     ):
         assert client.post("/api/v1/watches", json=bad, headers=headers).status_code == 422, bad
+
+
+def test_the_background_sweep_ends_unanswered_referrals_and_forgets_dismissed_watches(
+    client: TestClient, seeded: dict[str, str]
+) -> None:
+    headers = bearer(seeded["token-adviser"])
+    referral = send(client, seeded).json()["id"]
+    watch = client.post(
+        "/api/v1/watches", json={"near": "Bodø", "max_km": 50}, headers=headers
+    ).json()["id"]
+    assert client.delete(f"/api/v1/watches/{watch}", headers=headers).status_code == 204
+    svc: Services = client.app.state.services  # type: ignore[attr-defined]
+
+    async def holds_run_out() -> None:
+        async with svc.sessions() as session:
+            past = utcnow() - timedelta(minutes=1)
+            await session.execute(update(Hold).values(expires_at=past))
+            await session.execute(update(Referral).values(expires_at=past))
+            await session.commit()
+
+    async def watches_left() -> int:
+        async with svc.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(Watch)) or 0)
+
+    client.portal.call(holds_run_out)
+    assert client.portal.call(svc.expire_holds) >= 3  # two holds, two requests, the referral
+    body = client.get(f"/api/v1/referrals/{referral}", headers=headers).json()
+    assert body["status"] == "expired"
+    assert {r["status"] for r in body["requests"]} == {"expired"}
+    assert body["callback"] is None and body["note"] is None
+    assert client.portal.call(watches_left) == 0
