@@ -442,3 +442,16 @@ def test_an_adviser_watches_for_a_place_from_the_console(
     stopped = console_post(client, f"/console/watches/{watch_id}/dismiss")
     assert stopped.headers["location"].endswith("message=dismissed")
     assert soup(client.get("/console")).select("#mine ul.watches li") == []
+
+
+def test_the_statistics_name_every_column_in_words(
+    client: TestClient, seeded: dict[str, str]
+) -> None:
+    from capacity import stats
+
+    sign_in(client, "adviser")
+    page = soup(client.get("/console/stats"))
+    headings = {th["data-column"]: th.text for th in page.select("th[data-column]")}
+    assert set(headings) == set(stats.COLUMNS)
+    for code, words in headings.items():
+        assert words.strip() and words != code and "_" not in words, (code, words)

@@ -61,6 +61,20 @@ REQUEST_LABELS = {
     "withdrawn": N_("withdrawn (no longer needed)"),
     "expired": N_("expired"),
 }
+# The statistics' columns (capacity.stats.COLUMNS) in words.
+COLUMN_LABELS = {
+    "searches": N_("Searches"),
+    "no_place": N_("Searches with no place"),
+    "holds": N_("Places held"),
+    "confirmed": N_("Holds that arrived"),
+    "expired": N_("Holds that ran out"),
+    "released": N_("Holds released"),
+    "referral_requests": N_("Centres asked in referrals"),
+    "referral_accepted": N_("Referrals accepted"),
+    "referral_declined": N_("Referrals declined"),
+    "referral_expired": N_("Referral requests unanswered in time"),
+    "referral_withdrawn": N_("Referral requests no longer needed"),
+}
 ARRIVAL_CHOICES = (30, 60, 120, 240, 480)  # minutes: "they arrive within"
 RECENT = timedelta(hours=12)  # ended referrals stay on the console this long
 
@@ -333,7 +347,7 @@ async def statistics(request: Request) -> Response:
         {
             "user": user,
             "rows": rows,
-            "columns": stats.COLUMNS,
+            "columns": [(c, COLUMN_LABELS.get(c, c)) for c in stats.COLUMNS],
             "chart": sorted(by_day.items()),
             "peak": peak,
             "unmet_total": sorted(unmet_total.items(), key=lambda kv: -kv[1]),
