@@ -76,6 +76,11 @@ SETTINGS = (
         "",
         "Bearer token for /readyz and /metrics (unset: only direct requests from this machine)",
     ),
+    Setting(
+        "HAVN_REFERRAL_ANSWER_MINUTES",
+        "15",
+        "A referral request unanswered this long is flagged overdue on the adviser's console",
+    ),
 )
 
 
@@ -99,6 +104,7 @@ class Settings:
     https: bool = False
     two_factor_roles: frozenset[str] = frozenset({"admin"})
     operator_token: str | None = None
+    referral_answer_minutes: int = 15
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -132,6 +138,9 @@ class Settings:
             https=_flag(env, "HAVN_HTTPS"),
             two_factor_roles=_roles(env.get("HAVN_TWO_FACTOR_ROLES", "admin")),
             operator_token=_token(env.get("HAVN_OPERATOR_TOKEN")),
+            referral_answer_minutes=int(
+                _number(env, "HAVN_REFERRAL_ANSWER_MINUTES", 15, 1, 24 * 60)
+            ),
         )
 
     @property

@@ -31,6 +31,7 @@ PUBLIC_SIGNAL_SECONDS = 5.0  # an anonymous stream gets at most one signal per t
 RETRY_AFTER_SECONDS = 30
 PUBLIC_SIGNAL = "event: change\ndata: refresh\n\n"
 REGISTRY = ("availability.", "centre.", "unit.", "hold.")
+REFERRAL = ("referral.",)
 # A new hold moves no public number (see SearchIndex.held): it must not wake a public page.
 PRIVATE = ("hold.placed",)
 
@@ -42,8 +43,17 @@ def public_change(change: Change) -> bool:
 
 def may_see(user: User, change: Change) -> bool:
     """Whether this logged-in user's live stream carries the change."""
+    if change.user is not None:
+        return change.user == user.username  # an adviser's watch: theirs alone
     if user.role == "admin":
         return True
+    if change.action.startswith(REFERRAL):
+        # A centre sees its own requests change; `referral.sent` (no centre) is not its.
+        return user.role == "adviser" or (
+            user.role == "staff"
+            and change.centre_id is not None
+            and change.centre_id == user.centre_id
+        )
     if not change.action.startswith(REGISTRY):
         return False  # accounts and tokens: administrators only
     if user.role == "adviser":

@@ -36,16 +36,27 @@ class Change:
     revision: int
     action: str
     centre_id: str | None
+    user: str | None = None  # a change for one person's stream only (their watches)
 
     def as_json(self) -> str:
         return json.dumps(
-            {"revision": self.revision, "action": self.action, "centre": self.centre_id}
+            {
+                "revision": self.revision,
+                "action": self.action,
+                "centre": self.centre_id,
+                "user": self.user,
+            }
         )
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Change:
         data: dict[str, Any] = json.loads(raw)
-        return cls(int(data["revision"]), str(data["action"]), data.get("centre"))
+        return cls(int(data["revision"]), str(data["action"]), data.get("centre"), data.get("user"))
+
+    @classmethod
+    def of(cls, revision: int, action: str, centre_id: str | None, actor: str) -> Change:
+        """The change an audit event announces; a watch's events are its adviser's only."""
+        return cls(revision, action, centre_id, actor if action.startswith("watch.") else None)
 
 
 class FeedFull(Exception):
@@ -159,14 +170,14 @@ class ChangeFeed:
             try:
                 async with self.sessions() as session:
                     rows = await session.execute(
-                        select(Event.id, Event.action, Event.centre_id)
+                        select(Event.id, Event.action, Event.centre_id, Event.actor)
                         .where(Event.id > self._cursor)
                         .order_by(Event.id)
                         .limit(500)
                     )
-                    for revision, action, centre_id in rows:
+                    for revision, action, centre_id, actor in rows:
                         self._cursor = max(self._cursor, revision)
-                        self._deliver(Change(revision, action, centre_id))
+                        self._deliver(Change.of(revision, action, centre_id, actor))
             except Exception:  # the feed must outlive a database hiccup
                 log.exception("polling the audit revision failed")
 

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from web import events, ops
-from web.api import availability, centres, export, holds, search
+from web.api import availability, centres, export, holds, referrals, search
 from web.api.openapi import openapi
 from web.views import account, admin, chat, console, public, staff
 
@@ -25,6 +25,14 @@ API: list[BaseRoute] = [
     Route("/holds", holds.create, methods=["POST"]),
     Route("/holds", holds.listing, methods=["GET"]),
     Route("/holds/{hold_id}/{action}", holds.resolve, methods=["POST"]),
+    Route("/referrals", referrals.create, methods=["POST"]),
+    Route("/referrals", referrals.listing, methods=["GET"]),
+    Route("/referrals/{referral_id}", referrals.read, methods=["GET"]),
+    Route(
+        "/referrals/{referral_id}/requests/{centre}/{action}", referrals.answer, methods=["POST"]
+    ),
+    Route("/watches", referrals.create_watch, methods=["POST"]),
+    Route("/watches/{watch_id}", referrals.delete_watch, methods=["DELETE"]),
     Route("/export/hsds", export.hsds, methods=["GET"]),
 ]
 
@@ -63,11 +71,20 @@ ROUTES: list[BaseRoute] = [
     Route("/staff/units/{unit_id:int}/accepts", staff.set_accepts, methods=["POST"]),
     Route("/staff/status", staff.set_status, methods=["POST"]),
     Route("/staff/languages", staff.set_languages, methods=["POST"]),
+    Route("/staff/referrals/{request_id}/{action:str}", staff.answer_referral, methods=["POST"]),
     Route("/staff/history", staff.history, methods=["GET"]),
     Route("/staff/history.csv", staff.history, methods=["GET"]),
     # Helpline advisers
     Route("/console", console.console, methods=["GET"]),
     Route("/console/holds", console.place, methods=["POST"]),
+    Route("/console/referrals", console.refer, methods=["POST"]),
+    Route(
+        "/console/referrals/{referral_id}/{action:str}",
+        console.change_referral,
+        methods=["POST"],
+    ),
+    Route("/console/watches", console.watch, methods=["POST"]),
+    Route("/console/watches/{watch_id}/dismiss", console.dismiss_watch, methods=["POST"]),
     Route("/holds/{hold_id}/{action:str}", console.resolve, methods=["POST"]),
     Route("/console/stats", console.statistics, methods=["GET"]),
     Route("/console/stats.csv", console.statistics, methods=["GET"]),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from capacity import audit, holds, registry, stats
+from capacity import audit, holds, referrals, registry, stats, watches
 from capacity.geocoder import Gazetteer
 from capacity.models import utcnow
 from capacity.party import Party
@@ -159,9 +159,12 @@ class Services:
                 log.exception("background job %s failed", getattr(job, "__name__", job))
 
     async def expire_holds(self) -> int:
-        """Expire the holds that are due (every worker does it; each hold ends once)."""
+        """Expire the holds that are due, then the referrals nobody answered in time, and
+        forget ended watches (every worker does it; each ends once)."""
         async with self.sessions() as session:
             expired = await holds.expire_due(session)
+            expired += await referrals.expire_due(session)
+            await watches.purge(session)
             await session.commit()
         if expired:
             await self.announce()
@@ -193,9 +196,46 @@ class Services:
     async def announce(self) -> None:
         """After a commit: refresh the snapshot and push the new events to every worker."""
         self._checked = 0.0
+        changes = await self._changes()
+        if not changes:
+            return
+        await self.feed.publish(changes)
+        opened = {c.centre_id for c in changes if c.centre_id and public_registry(c.action)}
+        if opened and await self.tell_watchers(opened):
+            await self.feed.publish(await self._changes())
+
+    async def _changes(self) -> list[Change]:
         async with self.sessions() as session:
             events = await audit.events_after(session, self._announced)
-            changes = [Change(e.id, e.action, e.centre_id) for e in events]
+            changes = [Change.of(e.id, e.action, e.centre_id, e.actor) for e in events]
         if changes:
             self._announced = max(self._announced, changes[-1].revision)
-            await self.feed.publish(changes)
+        return changes
+
+    async def tell_watchers(self, changed: set[str]) -> bool:
+        """Record `watch.matched` (for its adviser's live stream only) for each watch that a
+        centre in `changed` now matches for the first time; whether any did."""
+        index = await self.index()
+        async with self.sessions() as session:
+            found = await watches.newly_matching(
+                session, index, changed, stale_after=self.settings.stale_after
+            )
+            for watch, centres in found:
+                audit.record(
+                    session,
+                    actor=watch.adviser,
+                    action="watch.matched",
+                    entity="watch",
+                    entity_id=watch.id,
+                    centre_id=None,
+                    before=None,
+                    after={"centres": centres},
+                )
+            await session.commit()
+        return bool(found)
+
+
+def public_registry(action: str) -> bool:
+    """Whether an action can change what a centre can take (a watch may now match it)."""
+    registry_change = action.startswith(("availability.", "centre.", "unit.", "hold."))
+    return registry_change and action != "hold.placed"

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from capacity.models import DECLINE_REASONS
 from capacity.party import Need
 
 
@@ -85,6 +86,13 @@ def _problems(*statuses: int) -> dict[str, Any]:
 BEARER: list[dict[str, list[str]]] = [{"token": []}]
 CENTRE_ID = {"name": "centre_id", "in": "path", "required": True, "schema": {"type": "string"}}
 UNIT = {"name": "unit", "in": "path", "required": True, "schema": {"enum": ["women", "men"]}}
+REFERRAL_ID = {
+    "name": "referral_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+}
+REQUEST_STATUSES = ["pending", "accepted", "declined", "withdrawn", "expired"]
 COUNT = {"type": "integer", "minimum": 0, "maximum": 10_000}
 PARTY = {
     "gender": {"enum": ["woman", "man", "other"]},
@@ -197,6 +205,82 @@ DOCUMENT: dict[str, Any] = {
                 "summary": "End an active hold once",
                 "security": BEARER,
                 "responses": {"200": _json("Hold", "OK"), **_problems(401, 403, 404, 409)},
+            },
+        },
+        "/api/v1/referrals": {
+            "get": {
+                "summary": "Centre tokens: their centre's referral requests (?status=pending); "
+                "advisers: the referrals they sent",
+                "security": BEARER,
+                "parameters": [
+                    _param("centre", "A centre's token: only its own centre"),
+                    _param("status", "pending: only unanswered requests", {"enum": ["pending"]}),
+                ],
+                "responses": {"200": _json("ReferralList", "OK"), **_problems(401, 403)},
+            },
+            "post": {
+                "summary": "Ask one to three centres to take a party; each holds the places "
+                "until it answers (advisers)",
+                "security": BEARER,
+                "requestBody": _body("ReferralInput"),
+                "responses": {
+                    "201": _json("Referral", "Sent; Location names the referral"),
+                    **_problems(401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/api/v1/referrals/{referral_id}": {
+            "parameters": [REFERRAL_ID],
+            "get": {
+                "summary": "A referral and every asked centre's answer (the adviser who sent it)",
+                "security": BEARER,
+                "responses": {"200": _json("Referral", "OK"), **_problems(401, 403, 404)},
+            },
+        },
+        "/api/v1/referrals/{referral_id}/requests/{centre}/{action}": {
+            "parameters": [
+                REFERRAL_ID,
+                {"name": "centre", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "action",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["accept", "decline"]},
+                    "description": "accept: the first centre to accept gets the party, the "
+                    "others are no longer needed; decline: with a reason",
+                },
+            ],
+            "post": {
+                "summary": "The asked centre answers (its own token); the same answer again "
+                "changes nothing",
+                "security": BEARER,
+                "requestBody": {**_body("DeclineInput"), "required": False},
+                "responses": {
+                    "200": _json("IncomingRequest", "Answered"),
+                    **_problems(401, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/api/v1/watches": {
+            "post": {
+                "summary": "Tell me when a place opens near a place for this party (advisers; "
+                "24 hours)",
+                "security": BEARER,
+                "requestBody": _body("WatchInput"),
+                "responses": {
+                    "201": _json("Watch", "Watching; Location names the watch"),
+                    **_problems(401, 403, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/api/v1/watches/{watch_id}": {
+            "parameters": [
+                {"name": "watch_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "delete": {
+                "summary": "Stop watching",
+                "security": BEARER,
+                "responses": {"204": {"description": "Stopped"}, **_problems(401, 403, 404)},
             },
         },
         "/api/v1/export/hsds": {
@@ -387,6 +471,151 @@ DOCUMENT: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "holds": {"type": "array", "items": {"$ref": "#/components/schemas/Hold"}}
+                },
+            },
+            "ReferralInput": {
+                "type": "object",
+                "required": ["centres", "arrival_by", "callback"],
+                "additionalProperties": False,
+                "properties": {
+                    "centres": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "minItems": 1,
+                        "maxItems": 3,
+                    },
+                    **PARTY,
+                    "language": {"type": "string", "description": "ISO 639-1, e.g. ar"},
+                    "arrival_by": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When they arrive at the latest (within 24 hours)",
+                    },
+                    "callback": {
+                        "type": "string",
+                        "description": "The adviser's phone line: 8–15 digits; forgotten when "
+                        "the referral ends",
+                    },
+                    "note": {
+                        "type": "string",
+                        "maxLength": 300,
+                        "description": "No names, personal numbers or anything that identifies "
+                        "the person; forgotten when the referral ends",
+                    },
+                },
+            },
+            "Referral": {
+                "type": "object",
+                "required": ["id", "status", "requests"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "status": {"enum": ["pending", "placed", "withdrawn", "expired"]},
+                    "party": {"type": "object"},
+                    "language": {"type": ["string", "null"]},
+                    "arrival_by": {"type": "string", "format": "date-time"},
+                    "callback": {"type": ["string", "null"]},
+                    "note": {"type": ["string", "null"]},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                    "placed_at": {"type": ["string", "null"], "format": "date-time"},
+                    "handover": {
+                        "type": ["object", "null"],
+                        "description": "Once placed: the centre and the phone to call",
+                    },
+                    "requests": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "string"},
+                                "centre": {"type": "string"},
+                                "centre_name": {"type": "string"},
+                                "status": {"enum": REQUEST_STATUSES},
+                                "reason": {"enum": [*DECLINE_REASONS, None]},
+                                "reason_text": {"type": ["string", "null"]},
+                                "hold": {"type": "string"},
+                                "asked_at": {"type": "string", "format": "date-time"},
+                                "answered_at": {"type": ["string", "null"], "format": "date-time"},
+                                "overdue": {"type": "boolean"},
+                            },
+                        },
+                    },
+                },
+            },
+            "IncomingRequest": {
+                "type": "object",
+                "required": ["id", "referral", "centre", "status"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "referral": {"type": "string"},
+                    "centre": {"type": "string"},
+                    "status": {"enum": REQUEST_STATUSES},
+                    "reason": {"enum": [*DECLINE_REASONS, None]},
+                    "reason_text": {"type": ["string", "null"]},
+                    "party": {"type": "object"},
+                    "language": {"type": ["string", "null"]},
+                    "arrival_by": {"type": "string", "format": "date-time"},
+                    "callback": {
+                        "type": ["string", "null"],
+                        "description": "The adviser's line, only while the request is pending",
+                    },
+                    "note": {"type": ["string", "null"]},
+                    "asked_at": {"type": "string", "format": "date-time"},
+                    "answered_at": {"type": ["string", "null"], "format": "date-time"},
+                    "hold_expires_at": {"type": "string", "format": "date-time"},
+                    "overdue": {"type": "boolean"},
+                },
+            },
+            "ReferralList": {
+                "type": "object",
+                "properties": {
+                    "requests": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/IncomingRequest"},
+                    },
+                    "referrals": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Referral"},
+                    },
+                },
+            },
+            "DeclineInput": {
+                "type": "object",
+                "required": ["reason"],
+                "additionalProperties": False,
+                "description": "For decline only",
+                "properties": {
+                    "reason": {"enum": list(DECLINE_REASONS)},
+                    "text": {
+                        "type": "string",
+                        "maxLength": 200,
+                        "description": "Needed with reason other",
+                    },
+                },
+            },
+            "WatchInput": {
+                "type": "object",
+                "required": ["near", "max_km"],
+                "additionalProperties": False,
+                "properties": {
+                    "near": {"type": "string", "description": "Place, municipality or postcode"},
+                    "max_km": {"type": "number", "exclusiveMinimum": 0, "maximum": 2000},
+                    **PARTY,
+                    "language": {"type": "string"},
+                },
+            },
+            "Watch": {
+                "type": "object",
+                "required": ["id", "near", "max_km", "expires_at"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "near": {"type": "string"},
+                    "max_km": {"type": "number"},
+                    "party": {"type": "object"},
+                    "language": {"type": ["string", "null"]},
+                    "matched": {"type": "array", "items": {"type": "string"}},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "expires_at": {"type": "string", "format": "date-time"},
                 },
             },
             "Search": {

@@ -5,21 +5,24 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from capacity import holds, registry, stats
+from capacity import holds, referral_views, referrals, registry, stats, watches
 from capacity.accounts import principal_for_user
 from capacity.errors import AmbiguousPlace, Conflict, InvalidInput, NotFound, PlaceNotFound
-from capacity.models import utcnow
+from capacity.models import Centre, utcnow
 from capacity.party import Need, parse_party
-from capacity.search import MAX_RESULTS, Group, parse_query, search
+from capacity.search import MAX_RESULTS, Group, Point, parse_query, search
 from web.auth import csrf_token, current_user, form
 from web.params import plain, whole
 from web.state import pages, services
 from web.templating import live_refresh
+from web.views.staff import DECLINE_LABELS
 from web.wording import FIELDS, N_
 
 FORM_FIELDS = ("q", "gender", "adults", "children", "language", "away_from", "min_km", "max_km")
@@ -31,7 +34,49 @@ MESSAGES = {
     "confirm": N_("Arrival confirmed: the places are now taken."),
     "release": N_("The hold is released."),
     "ended": N_("That hold had already ended."),
+    "referred": N_("The referral is sent. The centres see it on their dashboards now."),
+    "cannot_take": N_("A centre you ticked cannot take them now. Search again and choose another."),
+    "refer_centres": N_("Tick one to three centres to ask."),
+    "refer_callback": N_("Write the callback line as a phone number: 8 to 15 digits."),
+    "refer_note": N_("Leave names and personal numbers out of the note (at most 300 characters)."),
+    "refer_other": N_("The referral could not be sent: check the party and the arrival time."),
+    "added": N_("The centre is asked too."),
+    "add_refused": N_("That centre cannot be asked: it cannot take them, or three are waiting."),
+    "withdrawn": N_("The referral is withdrawn. The centres see that it is no longer needed."),
+    "referral_ended": N_("That referral had already ended."),
+    "watching": N_("You will see it here when a place opens."),
+    "watch_invalid": N_("Give a place and a distance of at most 2000 km."),
+    "dismissed": N_("Stopped watching."),
 }
+REFERRAL_LABELS = {
+    "pending": N_("Waiting for answers"),
+    "placed": N_("Placed"),
+    "withdrawn": N_("Withdrawn"),
+    "expired": N_("Expired: nobody answered in time"),
+}
+REQUEST_LABELS = {
+    "pending": N_("waiting"),
+    "accepted": N_("accepted"),
+    "declined": N_("declined"),
+    "withdrawn": N_("withdrawn (no longer needed)"),
+    "expired": N_("expired"),
+}
+# The statistics' columns (capacity.stats.COLUMNS) in words.
+COLUMN_LABELS = {
+    "searches": N_("Searches"),
+    "no_place": N_("Searches with no place"),
+    "holds": N_("Places held"),
+    "confirmed": N_("Holds that arrived"),
+    "expired": N_("Holds that ran out"),
+    "released": N_("Holds released"),
+    "referral_requests": N_("Centres asked in referrals"),
+    "referral_accepted": N_("Referrals accepted"),
+    "referral_declined": N_("Referrals declined"),
+    "referral_expired": N_("Referral requests unanswered in time"),
+    "referral_withdrawn": N_("Referral requests no longer needed"),
+}
+ARRIVAL_CHOICES = (30, 60, 120, 240, 480)  # minutes: "they arrive within"
+RECENT = timedelta(hours=12)  # ended referrals stay on the console this long
 
 
 async def console(request: Request) -> Response:
@@ -73,13 +118,141 @@ async def console(request: Request) -> Response:
             field = exc.detail.get("field", "q") if isinstance(exc, InvalidInput) else "q"
             context["problem"] = FIELDS.get(field, FIELDS["q"])
             status = 422
+    principal = principal_for_user(user)
     async with svc.session() as session:
         context["live_holds"] = await holds.holds_for(session)
         unit_ids = [hold.unit_id for hold in context["live_holds"]]
         context["hold_centre"] = await registry.unit_centres(session, unit_ids)
-    return pages(request).render(
-        request, "console.html", context, block="results", status_code=status, private=True
+        sent = await referral_views.referrals_for(
+            session,
+            actor=principal,
+            now=now,
+            answer_minutes=svc.settings.referral_answer_minutes,
+        )
+        watching = await watches.watches_for(session, actor=principal, now=now)
+        matched = {c for w in watching for c in w.matched}
+        rows = await session.execute(select(Centre.id, Centre.name).where(Centre.id.in_(matched)))
+        names = {centre_id: name for centre_id, name in rows}
+    context.update(
+        referrals=[r for r in sent if r.status == "pending" or r.created_at > now - RECENT],
+        watches=watching,
+        opened={w.id: [names[c] for c in w.matched if c in names] for w in watching},
+        arrival_choices=ARRIVAL_CHOICES,
+        answer_minutes=svc.settings.referral_answer_minutes,
+        decline_labels=DECLINE_LABELS,
+        referral_labels=REFERRAL_LABELS,
+        request_labels=REQUEST_LABELS,
     )
+    block = "mine" if request.headers.get("hx-target") == "mine" else "results"
+    return pages(request).render(
+        request, "console.html", context, block=block, status_code=status, private=True
+    )
+
+
+def _back(data: Any) -> str:
+    back = str(data.get("back", "/console"))
+    return back if back.startswith("/console") and "\\" not in back else "/console"
+
+
+def _to(back: str, message: str) -> RedirectResponse:
+    separator = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{separator}message={message}", status_code=303)
+
+
+async def refer(request: Request) -> Response:
+    """Send a referral to the ticked centres (one to three) for the party searched for."""
+    user = await current_user(request, "adviser", "admin")
+    data = await form(request)
+    svc = services(request)
+    back = _back(data)
+    try:
+        minutes = whole(data.get("arrival_within", "60"), "arrival_by", low=10, high=24 * 60)
+        draft = referrals.Draft(
+            centres=tuple(str(c) for c in data.getlist("centres")),
+            party=parse_party(plain(data)),
+            arrival_by=utcnow() + timedelta(minutes=minutes),
+            callback=str(data.get("callback", "")),
+            language=str(data.get("language", "")) or None,
+            note=str(data.get("note", "")) or None,
+        )
+        if not 1 <= len(set(draft.centres)) <= referrals.AT_ONCE:
+            raise InvalidInput("centres", field="centres")
+        async with svc.session() as session:
+            try:
+                await referrals.send(session, draft, actor=principal_for_user(user))
+            except (Conflict, NotFound):
+                await session.rollback()
+                return _to(back, "cannot_take")
+            await svc.commit_and_announce(session)
+    except InvalidInput as exc:
+        field = str(exc.detail.get("field", ""))
+        code = f"refer_{field}" if f"refer_{field}" in MESSAGES else "refer_other"
+        return _to(back, code)
+    return _to(back, "referred")
+
+
+async def change_referral(request: Request) -> Response:
+    """Withdraw a pending referral, or ask one more centre about it."""
+    user = await current_user(request, "adviser", "admin")
+    data = await form(request)
+    svc = services(request)
+    action = request.path_params["action"]
+    if action not in ("withdraw", "add"):
+        raise NotFound("No such action")
+    referral_id = str(request.path_params["referral_id"])[:64]
+    principal = principal_for_user(user)
+    async with svc.session() as session:
+        try:
+            if action == "withdraw":
+                await referrals.withdraw(session, referral_id, actor=principal)
+                message = "withdrawn"
+            else:
+                centre = str(data.get("centre", ""))[:64]
+                await referrals.add_centre(session, referral_id, centre, actor=principal)
+                message = "added"
+            await svc.commit_and_announce(session)
+        except (Conflict, InvalidInput, NotFound):
+            await session.rollback()
+            message = "add_refused" if action == "add" else "referral_ended"
+    return _to(_back(data), message)
+
+
+async def watch(request: Request) -> Response:
+    """Tell me when a place opens: for the party searched for, near the searched place."""
+    user = await current_user(request, "adviser", "admin")
+    data = await form(request)
+    svc = services(request)
+    back = _back(data)
+    try:
+        place = svc.gazetteer.resolve(str(data.get("near", ""))[:200])
+        max_km = whole(data.get("max_km", ""), "max_km", low=1, high=int(watches.MAX_KM))
+        draft = watches.WatchDraft(
+            party=parse_party(plain(data)),
+            near=Point(place.latitude, place.longitude),
+            place=place.name,
+            max_km=float(max_km),
+            language=str(data.get("language", "")) or None,
+        )
+        async with svc.session() as session:
+            made = await watches.watch(session, draft, actor=principal_for_user(user))
+            made.matched = watches.matches(
+                await svc.index(), made, made.created_at, svc.settings.stale_after
+            )
+            await session.commit()
+    except (InvalidInput, PlaceNotFound, AmbiguousPlace):
+        return _to(back, "watch_invalid")
+    return _to(back, "watching")
+
+
+async def dismiss_watch(request: Request) -> Response:
+    user = await current_user(request, "adviser", "admin")
+    data = await form(request)
+    async with services(request).session() as session:
+        await watches.dismiss(
+            session, str(request.path_params["watch_id"])[:64], actor=principal_for_user(user)
+        )
+        await session.commit()
+    return _to(_back(data), "dismissed")
 
 
 async def place(request: Request) -> Response:
@@ -174,7 +347,7 @@ async def statistics(request: Request) -> Response:
         {
             "user": user,
             "rows": rows,
-            "columns": stats.COLUMNS,
+            "columns": [(c, COLUMN_LABELS.get(c, c)) for c in stats.COLUMNS],
             "chart": sorted(by_day.items()),
             "peak": peak,
             "unmet_total": sorted(unmet_total.items(), key=lambda kv: -kv[1]),

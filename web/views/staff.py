@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +15,11 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from capacity import audit, registry
+from capacity import audit, referral_views, referrals, registry
 from capacity import holds as capacity_holds
-from capacity.errors import Conflict, Forbidden, InvalidInput
-from capacity.models import Centre, Unit, User, utcnow
+from capacity.accounts import principal_for_user
+from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
+from capacity.models import DECLINE_REASONS, Centre, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form
 from web.forms import failed
 from web.params import MAX_INT, known_id, whole
@@ -31,6 +33,20 @@ CENTRE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 
 
 WHOLE = N_("Write whole numbers.")
+# The fixed reasons a centre may give for saying no to a referral (capacity.DECLINE_REASONS).
+DECLINE_LABELS = {
+    "no_place": N_("No free place after all"),
+    "needs_not_met": N_("We cannot meet their needs"),
+    "too_close_to_danger": N_("Too close to the danger"),
+    "risk_assessment": N_("Our risk assessment"),
+    "other": N_("Another reason"),
+}
+assert tuple(DECLINE_LABELS) == DECLINE_REASONS
+CHOOSE_REASON = N_("Choose why you cannot take them.")
+SAY_WHY = N_("Say in a few words why (at most 200 characters, nothing that identifies anyone).")
+NO_LONGER = N_("No longer needed: the referral was placed elsewhere or withdrawn.")
+ANSWERED = N_("This request has already been answered.")
+RECENT = timedelta(hours=12)  # answered requests stay on the dashboard this long
 # What staff are told for the registry's checks (its own messages are for the API).
 MESSAGES = {
     "status": N_("Choose open or temporarily closed."),
@@ -62,14 +78,26 @@ async def dashboard_context(request: Request, user: User, centre_id: str) -> dic
             await capacity_holds.holds_for(session, centre_id=centre_id, now=now),
             key=lambda hold: hold.expires_at,
         )
+        asked = await referral_views.incoming(
+            session,
+            centre_id,
+            actor=principal_for_user(user),
+            pending_only=False,
+            now=now,
+            answer_minutes=svc.settings.referral_answer_minutes,
+        )
     stale_before = now - svc.settings.stale_after
     stale = [
         u for u in centre.units if u.availability is None or u.availability.as_of < stale_before
     ]
     held = {unit.id: sum(h.places for h in holds if h.unit_id == unit.id) for unit in centre.units}
+    recent = [a for a in asked if a.status == "pending" or (a.answered_at or now) > now - RECENT]
     return {
         "user": user,
         "centre": centre,
+        "incoming": [a for a in recent if a.status == "pending"],
+        "answered": [a for a in reversed(recent) if a.status != "pending"],
+        "decline_labels": DECLINE_LABELS,
         "holds": holds,
         "held": held,
         "stale": stale,
@@ -82,11 +110,61 @@ async def dashboard_context(request: Request, user: User, centre_id: str) -> dic
     }
 
 
+def _block(request: Request) -> str:
+    """The live section an htmx request refreshes: the referrals' or the numbers'."""
+    return "referrals" if request.headers.get("hx-target") == "referrals" else "units"
+
+
 async def dashboard(request: Request) -> Response:
     user = await current_user(request, "staff", "admin")
     centre_id = await staff_centre(request, user)
     context = await dashboard_context(request, user, centre_id)
-    return pages(request).render(request, "staff.html", context, block="units", private=True)
+    return pages(request).render(
+        request, "staff.html", context, block=_block(request), private=True
+    )
+
+
+async def answer_referral(request: Request) -> Response:
+    """Accept a referral request, or decline it with one reason (`other` with a short text).
+    Answering again the same way changes nothing; another centre's request does not exist."""
+    user = await current_user(request, "staff")
+    data = await form(request)
+    action = request.path_params["action"]
+    if action not in ("accept", "decline"):
+        raise NotFound("No such action")
+    request_id = str(request.path_params["request_id"])[:64]
+    principal = principal_for_user(user)
+    svc = services(request)
+    assert user.centre_id is not None
+    async with svc.session() as session:
+        try:
+            if action == "accept":
+                await referrals.accept(session, request_id, actor=principal)
+            else:
+                reason = str(data.get("reason", ""))
+                if reason not in DECLINE_REASONS:
+                    raise InvalidInput(CHOOSE_REASON, field="reason")
+                text = str(data.get("reason_text", "")).strip() or None
+                if reason == "other" and text is None:
+                    raise InvalidInput(SAY_WHY, field="reason_text")
+                try:
+                    await referrals.decline(session, request_id, reason, text=text, actor=principal)
+                except InvalidInput as exc:
+                    raise InvalidInput(SAY_WHY, field="reason_text") from exc
+        except (InvalidInput, Conflict) as exc:
+            await session.rollback()
+            context = await dashboard_context(request, user, user.centre_id)
+            if isinstance(exc, Conflict):
+                ended = exc.detail.get("request_status") in ("withdrawn", "pending")
+                context.update(problem=NO_LONGER if ended else ANSWERED)
+                return pages(request).render(
+                    request, "staff.html", context, status_code=409, private=True
+                )
+            return failed(
+                request, "staff.html", context, form=f"answer-{request_id}", error=exc, data=data
+            )
+        await svc.commit_and_announce(session)
+    return RedirectResponse("/staff#referrals", status_code=303)
 
 
 def _counts(data: FormData, unit: Unit) -> dict[str, int]:

@@ -1,0 +1,134 @@
+"""Referral → staff screen latency across worker processes (PostgreSQL and Redis).
+
+Two uvicorn workers share a PostgreSQL database and Redis (db 15 of the local server). A
+centre's staff member is signed in at worker B with its dashboard's live stream open; an
+adviser sends referrals (to that centre and another) through worker A's API, one at a time.
+Latency counts from just before the POST to the moment the staff dashboard's live section,
+refreshed on the `referral.asked` event as the browser does (an htmx GET of the section),
+has come back showing the new request. Run on demand: `.venv/bin/python benchmarks/referrals.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import statistics
+import time
+from datetime import timedelta
+
+import httpx
+
+from benchmarks.common import fresh_database, percentile, seed, start_worker
+from capacity import accounts
+from capacity.db import create_engine, session_factory
+from capacity.models import utcnow
+
+REFERRALS = 200
+PASSWORD = "benchmark password, long enough"
+
+
+async def people(url: str) -> str:
+    """A staff member of bench-0 (their own password) and an adviser token."""
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        await accounts.create_user(
+            session,
+            username="bench-staff",
+            display_name="Bench Staff",
+            role="staff",
+            centre_id="bench-0",
+            password=PASSWORD,
+            actor="bench-staff",
+        )
+        _, token = await accounts.create_token(
+            session, name="bench-adviser", role="adviser", centre_id=None, actor="bench"
+        )
+        await session.commit()
+    await engine.dispose()
+    return token
+
+
+async def sign_in(client: httpx.AsyncClient, base: str) -> None:
+    page = (await client.get(f"{base}/login")).text
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    reply = await client.post(
+        f"{base}/login",
+        data={"csrf": found.group(1), "username": "bench-staff", "password": PASSWORD},
+    )
+    assert reply.status_code == 303, reply.text
+
+
+async def main() -> None:
+    url = await fresh_database()
+    await seed(url, centres=2, beds=1000)  # 500 free at each: every referral fits
+    adviser = await people(url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVN_")}
+    env.update(
+        HAVN_DATABASE_URL=url,
+        HAVN_DATA_DIR="/tmp/havn-bench",
+        HAVN_SECRET_KEY="b" * 40,
+        HAVN_REDIS_URL="redis://127.0.0.1:6379/15",
+        HAVN_FEED_POLL_SECONDS="30",
+    )
+    workers = [start_worker(env), start_worker(env)]
+    (_, a), (_, b) = workers
+    latencies: list[float] = []
+    events: asyncio.Queue[float] = asyncio.Queue()
+    try:
+        async with (
+            httpx.AsyncClient(timeout=30) as staff,
+            httpx.AsyncClient(timeout=30) as sender,
+        ):
+            await sign_in(staff, b)
+            ready = asyncio.Event()
+
+            async def listen() -> None:
+                async with staff.stream("GET", f"{b}/events?centre=bench-0") as stream:
+                    ready.set()
+                    async for line in stream.aiter_lines():
+                        if line.startswith("data:"):
+                            change = json.loads(line[5:])
+                            if change.get("action") == "referral.asked":
+                                events.put_nowait(time.perf_counter())
+
+            task = asyncio.create_task(listen())
+            await ready.wait()
+            await asyncio.sleep(0.5)
+            section = {"HX-Request": "true", "HX-Target": "referrals", "Havn-Live": "refresh"}
+            for _ in range(REFERRALS):
+                started = time.perf_counter()
+                reply = await sender.post(
+                    f"{a}/api/v1/referrals",
+                    json={
+                        "centres": ["bench-0", "bench-1"],
+                        "gender": "woman",
+                        "adults": 1,
+                        "arrival_by": (utcnow() + timedelta(hours=1)).isoformat(),
+                        "callback": "+47 22 00 11 22",
+                    },
+                    headers={"Authorization": f"Bearer {adviser}"},
+                )
+                reply.raise_for_status()
+                asked = next(r["id"] for r in reply.json()["requests"] if r["centre"] == "bench-0")
+                await asyncio.wait_for(events.get(), 10)
+                shown = (await staff.get(f"{b}/staff", headers=section)).text
+                assert f'id="referral-{asked}"' in shown
+                latencies.append(time.perf_counter() - started)
+            task.cancel()
+    finally:
+        for process, _ in workers:
+            process.terminate()
+            process.wait()
+    ms = [value * 1000 for value in latencies]
+    print(
+        f"referral → staff screen at another worker over {len(ms)} referrals: "
+        f"p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
+        f"max {max(ms):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
