@@ -29,7 +29,7 @@ from web.i18n import (
     reviewed,
     translations,
 )
-from web.wording import GROUPS, NEEDS, REASONS
+from web.wording import ACTIONS, CHANGED_FIELDS, GROUPS, NEEDS, REASONS
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -45,6 +45,7 @@ def environment() -> Environment:
     env.globals["languages"] = LANGUAGES
     env.filters["web_link"] = website.link
     env.filters["oslo_time"] = oslo_time
+    env.filters["oslo_datetime"] = oslo_datetime
     return env
 
 
@@ -160,6 +161,11 @@ class Pages:
             "need_label": lambda need: gettext(NEEDS[need]),
             "needs_all": Need,
             "group_label": lambda group: gettext(GROUPS[group]),
+            "action_label": lambda code: gettext(ACTIONS[code]) if code in ACTIONS else code,
+            "field_label": lambda field: " · ".join(
+                gettext(CHANGED_FIELDS[part]) if part in CHANGED_FIELDS else part
+                for part in field.split(".")
+            ),
             "helplines": helplines("NO"),
             "national_helpline": national,
             "failed": None,
@@ -177,6 +183,11 @@ def partial(request: Request) -> bool:
 def oslo_time(moment: datetime) -> str:
     """The clock time in Norway ("14:05"): stored times are UTC, people read local time."""
     return moment.astimezone(OSLO).strftime("%H:%M")
+
+
+def oslo_datetime(moment: datetime) -> str:
+    """The date and clock time in Norway ("29.11.2026 14:05"), as Norwegians write it."""
+    return moment.astimezone(OSLO).strftime("%d.%m.%Y %H:%M")
 
 
 LIVE_HEADER = "havn-live"

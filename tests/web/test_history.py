@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-import pytest
+from bs4 import Tag
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
 
@@ -59,17 +60,34 @@ async def record_private_changes(engine: AsyncEngine) -> None:
         await session.commit()
 
 
-def page_snapshots(client: TestClient) -> list[dict[str, Any]]:
+def text_of(tag: Tag, selector: str) -> str:
+    found = tag.select_one(selector)
+    return found.get_text(strip=True) if found is not None else ""
+
+
+def page_rows(client: TestClient) -> list[dict[str, Any]]:
+    """The history table as a person reads it: each row's cells and its change lines."""
     response = client.get("/staff/history")
     assert response.status_code == 200
-    found = []
+    rows = []
     for row in soup(response).select("table.history tbody tr"):
-        cells = row.select("td")
-        for cell in cells[3:5]:
-            text = cell.get_text(strip=True)
-            if text:
-                found.append(json.loads(text) | {"_what": cells[2].get_text(strip=True)})
-    return found
+        rows.append(
+            {
+                "when": text_of(row, "td.when"),
+                "what": text_of(row, "td.what .action"),
+                "centre": text_of(row, "td.what .centre"),  # "" for events of no centre
+                "changes": {
+                    line["data-field"]: (
+                        text_of(line, ".field"),
+                        text_of(line, ".before"),
+                        text_of(line, ".after"),
+                    )
+                    for line in row.select("td.changes li")
+                },
+                "text": row.get_text(" ", strip=True),
+            }
+        )
+    return rows
 
 
 def csv_snapshots(client: TestClient) -> list[dict[str, Any]]:
@@ -91,13 +109,12 @@ def every_value(snapshot: Any) -> list[Any]:
     return [snapshot]
 
 
-@pytest.mark.parametrize("read", [page_snapshots, csv_snapshots], ids=["page", "csv"])
-async def test_staff_never_read_adviser_notes_intake_phone_or_coordinates(
-    client: TestClient, engine: AsyncEngine, read: Any
+async def test_staff_never_read_adviser_notes_intake_phone_or_coordinates_in_the_csv(
+    client: TestClient, engine: AsyncEngine
 ) -> None:
     await record_private_changes(engine)
     login(client, "staff-a")
-    snapshots = read(client)
+    snapshots = csv_snapshots(client)
     values = [v for snapshot in snapshots for v in every_value(snapshot)]
     assert snapshots and all("oslo" not in s["_what"] for s in snapshots)
     for secret in (NOTES, INTAKE, PRECISE, 67.28, 14.4, OTHER_NOTE):
@@ -112,13 +129,12 @@ async def test_staff_never_read_adviser_notes_intake_phone_or_coordinates(
     assert 10 in values  # operational fields stay visible
 
 
-@pytest.mark.parametrize("read", [page_snapshots, csv_snapshots], ids=["page", "csv"])
-async def test_administrators_read_everything(
-    client: TestClient, engine: AsyncEngine, read: Any
+async def test_administrators_read_everything_in_the_csv(
+    client: TestClient, engine: AsyncEngine
 ) -> None:
     await record_private_changes(engine)
     login(client, "admin")
-    values = [v for snapshot in read(client) for v in every_value(snapshot)]
+    values = [v for snapshot in csv_snapshots(client) for v in every_value(snapshot)]
     for secret in (NOTES, INTAKE, PRECISE, OWN_NOTE, OTHER_NOTE):
         assert secret in values
     assert audit.HIDDEN not in values
@@ -177,3 +193,156 @@ def test_the_file_is_named_after_the_checked_centre_id(client: TestClient) -> No
     login(client, "staff-a")
     own = client.get("/staff/history.csv")
     assert own.headers["content-disposition"] == 'attachment; filename="havn-history-bodo.csv"'
+
+
+# -- the page as Norwegian staff read it ----------------------------------------------------
+
+AT = datetime(2026, 11, 29, 13, 5, tzinfo=UTC)  # 14:05 in Oslo (winter time)
+
+
+async def record_readable_changes(engine: AsyncEngine) -> None:
+    """A change of free places and of what a unit takes, at a known moment."""
+    async with session_factory(engine)() as session:
+        audit.record(
+            session,
+            actor="staff-a",
+            action="availability.set",
+            entity="availability",
+            entity_id="1",
+            centre_id="bodo",
+            before={"free_beds": 3, "free_family_rooms": 1, "as_of": None},
+            after={"free_beds": 2, "free_family_rooms": 1, "as_of": "2026-11-29T13:05:00"},
+            at=AT,
+        )
+        audit.record(
+            session,
+            actor="staff-a",
+            action="unit.updated",
+            entity="unit",
+            entity_id="1",
+            centre_id="bodo",
+            before={"pets": False, "languages": ["nb"], "boys_max_age": 12},
+            after={"pets": True, "languages": ["nb", "en"], "boys_max_age": None},
+            at=AT,
+        )
+        audit.record(
+            session,
+            actor="someone",
+            action="made.up",
+            entity="thing",
+            entity_id="x",
+            centre_id="bodo",
+            before=None,
+            after={"colour": "blue"},
+            at=AT,
+        )
+        await session.commit()
+
+
+async def test_staff_read_norwegian_labels_the_centre_name_and_oslo_time(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    await record_readable_changes(engine)
+    login(client, "staff-a")
+    response = client.get("/staff/history")
+    headings = [th.get_text(strip=True) for th in soup(response).select("table.history th")]
+    assert headings[0] == "Når (norsk tid)"
+    rows = page_rows(client)
+    free = next(row for row in rows if row["what"] == "Ledige plasser endret")
+    assert free["when"] == "29.11.2026 14:05"
+    assert free["centre"] == "Bodø krisesenter"
+    assert free["changes"]["free_beds"] == ("Ledige senger", "3", "2")
+    assert "free_family_rooms" not in free["changes"]  # unchanged fields are left out
+    assert free["changes"]["as_of"][1:] == ("–", "2026-11-29T13:05:00")
+    unit = next(row for row in rows if row["what"] == "Hvem enheten tar imot endret")
+    assert unit["changes"] == {
+        "pets": ("Kjæledyr", "Nei", "Ja"),
+        "languages": ("Språk", "nb", "nb, en"),
+        "boys_max_age": ("Gutter opp til alder", "12", "–"),
+    }
+    unknown = next(row for row in rows if row["what"] == "made.up")  # no label: the code
+    assert unknown["changes"] == {"colour": ("colour", "–", "blue")}
+    for row in rows:
+        assert "{" not in row["text"] and "bodo" not in row["centre"]
+
+
+async def test_staff_see_that_hidden_fields_changed_never_what_they_hold(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    await record_private_changes(engine)
+    login(client, "staff-a")
+    response = client.get("/staff/history")
+    for secret in (NOTES, INTAKE, str(PRECISE), "67.28", "14.4", OTHER_NOTE, "Oslo"):
+        assert secret not in response.text
+    rows = page_rows(client)
+    assert rows and all(row["centre"] == "Bodø krisesenter" for row in rows)
+    private = next(row for row in rows if row["what"] == "Opplysninger for rådgivere endret")
+    assert private["changes"] == {
+        "adviser_notes": ("Notater for rådgivere", "(skjult)", "(skjult)"),
+        "intake_phone": ("Inntakstelefon", "(skjult)", "(skjult)"),
+    }
+    details = next(row for row in rows if row["what"] == "Opplysninger om senteret endret")
+    assert details["changes"]["latitude"] == ("Breddegrad", "(skjult)", "(skjult)")
+    assert details["changes"]["units"] == ("Enheter", "(Senger: 10)", "–")
+    hold = next(row for row in rows if row["what"] == "Plass holdt")
+    assert hold["changes"]["note"] == ("Notat", "–", OWN_NOTE)  # their own centre's note
+    assert hold["changes"]["party.adults"][1:] == ("–", "1")
+    assert hold["changes"]["party.adults"][0].startswith("Hvem som kommer · ")
+
+
+async def test_administrators_read_everything_on_the_page(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    await record_private_changes(engine)
+    login(client, "admin")
+    rows = page_rows(client)
+    assert {row["centre"] for row in rows} >= {"Bodø krisesenter", "Oslo krisesenter"}
+    text = " ".join(row["text"] for row in rows)
+    for secret in (NOTES, INTAKE, str(PRECISE), OWN_NOTE, OTHER_NOTE):
+        assert secret in text
+    assert "(skjult)" not in text and "{" not in text
+
+
+# -- the changes between two snapshots -------------------------------------------------------
+
+
+def test_changes_lists_only_what_differs_in_order() -> None:
+    before = {"free_beds": 3, "status": "open", "gone": 1}
+    after = {"free_beds": 2, "status": "open", "new": [1, 2]}
+    assert audit.changes(before, after) == [
+        ("free_beds", 3, 2),
+        ("gone", 1, None),
+        ("new", None, [1, 2]),
+    ]
+
+
+def test_changes_of_a_creation_or_a_deletion_have_none_on_the_missing_side() -> None:
+    assert audit.changes(None, {"places": 1}) == [("places", None, 1)]
+    assert audit.changes({"places": 1}, None) == [("places", 1, None)]
+    assert audit.changes(None, None) == []
+    assert audit.changes({"a": None}, {}) == []  # a None and a missing field are the same
+
+
+def test_changes_spread_nested_dicts_one_level() -> None:
+    before = {"party": {"adults": 1, "children": [3]}, "deep": {"a": {"b": 1}}}
+    after = {"party": {"adults": 2, "children": [3]}, "deep": {"a": {"b": 2}}}
+    assert audit.changes(before, after) == [
+        ("party.adults", 1, 2),
+        ("deep.a", {"b": 1}, {"b": 2}),
+    ]
+    assert audit.changes({"party": {}}, {"party": {"adults": 1}}) == [
+        ("party", {}, None),
+        ("party.adults", None, 1),
+    ]
+
+
+def test_changes_mask_hidden_fields_by_name_parent_or_depth() -> None:
+    hidden = audit.hidden_fields("staff", "bodo", "oslo")
+    before = {"adviser_notes": None, "party": {"note": "a"}, "units": [{"intake_phone": "1"}]}
+    after = {"adviser_notes": "secret", "party": {"note": "b"}, "units": [{"intake_phone": "2"}]}
+    assert audit.changes(before, after, hidden) == [
+        ("adviser_notes", audit.HIDDEN, audit.HIDDEN),
+        ("party.note", audit.HIDDEN, audit.HIDDEN),
+        ("units", [{"intake_phone": audit.HIDDEN}], [{"intake_phone": audit.HIDDEN}]),
+    ]
+    assert audit.changes({"latitude": 1.0}, {"latitude": 1.0}, hidden) == []
