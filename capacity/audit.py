@@ -62,6 +62,8 @@ CENTRE_FIELDS = frozenset({"note"})  # a hold's note: that centre's staff, advis
 SECRET_FIELDS = frozenset({"password_hash", "secret_hash"})  # nobody
 HIDDEN = "(hidden)"
 
+Change = tuple[str, Any, Any]  # (field, before, after): one line of "what changed"
+
 
 @dataclass(frozen=True, slots=True)
 class ShownEvent:
@@ -77,9 +79,6 @@ class ShownEvent:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     changes: tuple[Change, ...] = ()
-
-
-Change = tuple[str, Any, Any]
 
 
 def _flat(snapshot: dict[str, Any] | None) -> dict[str, Any]:

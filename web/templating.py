@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -46,6 +46,7 @@ def environment() -> Environment:
     env.filters["web_link"] = website.link
     env.filters["oslo_time"] = oslo_time
     env.filters["oslo_datetime"] = oslo_datetime
+    env.filters["oslo_stamp"] = oslo_stamp
     return env
 
 
@@ -188,6 +189,18 @@ def oslo_time(moment: datetime) -> str:
 def oslo_datetime(moment: datetime) -> str:
     """The date and clock time in Norway ("29.11.2026 14:05"), as Norwegians write it."""
     return moment.astimezone(OSLO).strftime("%d.%m.%Y %H:%M")
+
+
+def oslo_stamp(value: str) -> str:
+    """A stored ISO time ("2026-11-29T13:05:00+00:00", naive means UTC) as `oslo_datetime`;
+    any other text (a date alone, a number) unchanged."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if "T" not in value:
+        return value
+    return oslo_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 LIVE_HEADER = "havn-live"

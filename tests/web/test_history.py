@@ -223,6 +223,16 @@ async def record_readable_changes(engine: AsyncEngine) -> None:
             centre_id="bodo",
             before={"pets": False, "languages": ["nb"], "boys_max_age": 12},
             after={"pets": True, "languages": ["nb", "en"], "boys_max_age": None},
+        )
+        audit.record(
+            session,
+            actor="adviser",
+            action="hold.extended",
+            entity="hold",
+            entity_id="hold-1",
+            centre_id="bodo",
+            before={"expires_at": "2026-07-01T10:00:00+00:00", "note": "2026-07-01T10:00"},
+            after={"expires_at": "2026-07-01T12:30:00+00:00", "note": "not a time"},
             at=AT,
         )
         audit.record(
@@ -233,7 +243,7 @@ async def record_readable_changes(engine: AsyncEngine) -> None:
             entity_id="x",
             centre_id="bodo",
             before=None,
-            after={"colour": "blue"},
+            after={"colour": "<b>blue</b>", '1" onmouseover="x': 1},
             at=AT,
         )
         await session.commit()
@@ -253,15 +263,22 @@ async def test_staff_read_norwegian_labels_the_centre_name_and_oslo_time(
     assert free["centre"] == "Bodø krisesenter"
     assert free["changes"]["free_beds"] == ("Ledige senger", "3", "2")
     assert "free_family_rooms" not in free["changes"]  # unchanged fields are left out
-    assert free["changes"]["as_of"][1:] == ("–", "2026-11-29T13:05:00")
+    assert free["changes"]["as_of"][1:] == ("–", "29.11.2026 14:05")  # stored naive: UTC
     unit = next(row for row in rows if row["what"] == "Hvem enheten tar imot endret")
     assert unit["changes"] == {
         "pets": ("Kjæledyr", "Nei", "Ja"),
         "languages": ("Språk", "nb", "nb, en"),
         "boys_max_age": ("Gutter opp til alder", "12", "–"),
     }
+    extended = next(row for row in rows if row["what"] == "Holdt plass forlenget")
+    assert extended["changes"] == {
+        "expires_at": ("Utløper", "01.07.2026 12:00", "01.07.2026 14:30"),  # summer time
+        "note": ("Notat", "2026-07-01T10:00", "not a time"),  # free text stays as written
+    }
     unknown = next(row for row in rows if row["what"] == "made.up")  # no label: the code
-    assert unknown["changes"] == {"colour": ("colour", "–", "blue")}
+    assert unknown["changes"]["colour"] == ("colour", "–", "<b>blue</b>")  # text, not markup
+    assert '1" onmouseover="x' in unknown["changes"]  # a hostile key stays an attribute value
+    assert not soup(response).select("table.history td b, [onmouseover]")
     for row in rows:
         assert "{" not in row["text"] and "bodo" not in row["centre"]
 
