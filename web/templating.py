@@ -163,7 +163,7 @@ class Pages:
             "needs_all": Need,
             "group_label": lambda group: gettext(GROUPS[group]),
             "action_label": lambda code: gettext(ACTIONS[code]) if code in ACTIONS else code,
-            "field_label": lambda field: " · ".join(
+            "field_label": lambda field: Markup(" · ").join(
                 gettext(CHANGED_FIELDS[part]) if part in CHANGED_FIELDS else part
                 for part in field.split(".")
             ),

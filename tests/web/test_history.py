@@ -283,6 +283,16 @@ async def test_staff_read_norwegian_labels_the_centre_name_and_oslo_time(
         assert "{" not in row["text"] and "bodo" not in row["centre"]
 
 
+async def test_labels_are_escaped_once_in_every_language(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    await record_readable_changes(engine)
+    login(client, "staff-a")
+    assert client.get("/staff/history", params={"lang": "so"}).status_code == 200
+    unit = next(row for row in page_rows(client) if "boys_max_age" in row["changes"])
+    assert unit["changes"]["boys_max_age"][0] == "Wiilasha ilaa da'da"  # not "da&#39;da"
+
+
 async def test_staff_see_that_hidden_fields_changed_never_what_they_hold(
     client: TestClient, engine: AsyncEngine
 ) -> None:
