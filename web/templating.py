@@ -29,7 +29,7 @@ from web.i18n import (
     reviewed,
     translations,
 )
-from web.wording import ACTIONS, CHANGED_FIELDS, GROUPS, NEEDS, REASONS
+from web.wording import ACTIONS, CHANGED_FIELDS, GROUPS, NEEDS, REASONS, STATUS_VALUES
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -163,6 +163,8 @@ class Pages:
             "needs_all": Need,
             "group_label": lambda group: gettext(GROUPS[group]),
             "action_label": lambda code: gettext(ACTIONS[code]) if code in ACTIONS else code,
+            "status_label": lambda code: gettext(STATUS_VALUES[code]),
+            "status_values": STATUS_VALUES,
             "field_label": lambda field: Markup(" · ").join(
                 gettext(CHANGED_FIELDS[part]) if part in CHANGED_FIELDS else part
                 for part in field.split(".")

@@ -152,3 +152,19 @@ CHANGED_FIELDS = {
     "latitude": N_("Latitude"),
     "longitude": N_("Longitude"),
 }
+
+# The history's values of a "status" field (capacity/models.py: centres, holds, referrals).
+STATUS_VALUES = {
+    "open": N_("Open"),
+    "temporarily_closed": N_("Temporarily closed"),
+    "closed": N_("Closed"),
+    "active": N_("Active"),
+    "confirmed": N_("Arrived"),
+    "released": N_("Released"),
+    "expired": N_("Expired"),
+    "pending": N_("Pending"),
+    "placed": N_("Placed"),
+    "accepted": N_("Accepted"),
+    "declined": N_("Declined"),
+    "withdrawn": N_("Withdrawn"),
+}

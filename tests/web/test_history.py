@@ -237,6 +237,17 @@ async def record_readable_changes(engine: AsyncEngine) -> None:
         )
         audit.record(
             session,
+            actor="staff-a",
+            action="centre.status",
+            entity="centre",
+            entity_id="bodo",
+            centre_id="bodo",
+            before={"status": "open", "status_reason": None},
+            after={"status": "temporarily_closed", "status_reason": "open"},
+            at=AT,
+        )
+        audit.record(
+            session,
             actor="someone",
             action="made.up",
             entity="thing",
@@ -269,6 +280,11 @@ async def test_staff_read_norwegian_labels_the_centre_name_and_oslo_time(
         "pets": ("Kjæledyr", "Nei", "Ja"),
         "languages": ("Språk", "nb", "nb, en"),
         "boys_max_age": ("Gutter opp til alder", "12", "–"),
+    }
+    status = next(row for row in rows if row["what"] == "Åpen eller stengt endret")
+    assert status["changes"] == {
+        "status": ("Status", "Åpent", "Midlertidig stengt"),
+        "status_reason": ("Grunn", "–", "open"),  # only a status is a code: free text stays
     }
     extended = next(row for row in rows if row["what"] == "Holdt plass forlenget")
     assert extended["changes"] == {
