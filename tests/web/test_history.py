@@ -274,7 +274,7 @@ async def test_staff_read_norwegian_labels_the_centre_name_and_oslo_time(
     assert free["centre"] == "Bodø krisesenter"
     assert free["changes"]["free_beds"] == ("Ledige senger", "3", "2")
     assert "free_family_rooms" not in free["changes"]  # unchanged fields are left out
-    assert free["changes"]["as_of"][1:] == ("–", "29.11.2026 14:05")  # stored naive: UTC
+    assert free["changes"]["as_of"] == ("Tallene gjelder fra", "–", "29.11.2026 14:05")  # UTC
     unit = next(row for row in rows if row["what"] == "Hvem enheten tar imot endret")
     assert unit["changes"] == {
         "pets": ("Kjæledyr", "Nei", "Ja"),
