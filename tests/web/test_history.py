@@ -309,6 +309,17 @@ async def test_labels_are_escaped_once_in_every_language(
     assert unit["changes"]["boys_max_age"][0] == "Wiilasha ilaa da'da"  # not "da&#39;da"
 
 
+async def test_the_arrow_points_from_before_to_after_in_right_to_left_pages(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    await record_readable_changes(engine)
+    login(client, "staff-a")
+    arrows = soup(client.get("/staff/history")).select("td.changes .arrow")
+    assert arrows and {a.get_text() for a in arrows} == {"→"}
+    arrows = soup(client.get("/staff/history", params={"lang": "ar"})).select("td.changes .arrow")
+    assert arrows and {a.get_text() for a in arrows} == {"←"}
+
+
 async def test_staff_see_that_hidden_fields_changed_never_what_they_hold(
     client: TestClient, engine: AsyncEngine
 ) -> None:
