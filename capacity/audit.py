@@ -62,6 +62,8 @@ CENTRE_FIELDS = frozenset({"note"})  # a hold's note: that centre's staff, advis
 SECRET_FIELDS = frozenset({"password_hash", "secret_hash"})  # nobody
 HIDDEN = "(hidden)"
 
+Change = tuple[str, Any, Any]  # (field, before, after): one line of "what changed"
+
 
 @dataclass(frozen=True, slots=True)
 class ShownEvent:
@@ -76,6 +78,46 @@ class ShownEvent:
     centre_id: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    changes: tuple[Change, ...] = ()
+
+
+def _flat(snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """`snapshot` with each nested dict spread one level: {"party": {"adults": 1}} gives
+    {"party.adults": 1}; deeper values (and lists) stay whole."""
+    flat: dict[str, Any] = {}
+    for key, value in (snapshot or {}).items():
+        if isinstance(value, dict) and value:
+            for inner, item in value.items():
+                flat[f"{key}.{inner}"] = item
+        else:
+            flat[key] = value
+    return flat
+
+
+def changes(
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    hidden: frozenset[str] = frozenset(),
+) -> list[Change]:
+    """The fields that differ between two snapshots, as (field, before, after), in the order
+    the fields first appear; a field missing on one side is None there.
+
+    Nested dicts are spread one level ("party.adults"). The comparison is of the stored
+    values, so a change to a field in `hidden` (by its own name or its parent's, at any
+    depth) is still listed, with both sides HIDDEN: the reader learns that it changed, never
+    what it was or became.
+    """
+    old, new = _flat(before), _flat(after)
+    found: list[Change] = []
+    for field in dict.fromkeys([*old, *new]):
+        was, now = old.get(field), new.get(field)
+        if was == now:
+            continue
+        if hidden.intersection(field.split(".")):
+            found.append((field, HIDDEN, HIDDEN))
+        else:
+            found.append((field, redact(was, hidden), redact(now, hidden)))
+    return found
 
 
 def may_see(event: Event, role: str, centre_id: str | None) -> bool:
@@ -133,6 +175,7 @@ def shown(events: list[Event], role: str, centre_id: str | None) -> list[ShownEv
                 centre_id=event.centre_id,
                 before=redact(event.before, hidden),
                 after=redact(event.after, hidden),
+                changes=tuple(changes(event.before, event.after, hidden)),
             )
         )
     return visible

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -29,7 +29,7 @@ from web.i18n import (
     reviewed,
     translations,
 )
-from web.wording import GROUPS, NEEDS, REASONS
+from web.wording import ACTIONS, CHANGED_FIELDS, GROUPS, NEEDS, REASONS, STATUS_VALUES
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -46,6 +46,8 @@ def environment() -> Environment:
     env.filters["web_link"] = website.link
     env.filters["web_host"] = website.host
     env.filters["oslo_time"] = oslo_time
+    env.filters["oslo_datetime"] = oslo_datetime
+    env.filters["oslo_stamp"] = oslo_stamp
     return env
 
 
@@ -161,6 +163,13 @@ class Pages:
             "need_label": lambda need: gettext(NEEDS[need]),
             "needs_all": Need,
             "group_label": lambda group: gettext(GROUPS[group]),
+            "action_label": lambda code: gettext(ACTIONS[code]) if code in ACTIONS else code,
+            "status_label": lambda code: gettext(STATUS_VALUES[code]),
+            "status_values": STATUS_VALUES,
+            "field_label": lambda field: Markup(" · ").join(
+                gettext(CHANGED_FIELDS[part]) if part in CHANGED_FIELDS else part
+                for part in field.split(".")
+            ),
             "helplines": helplines("NO"),
             "national_helpline": national,
             "failed": None,
@@ -178,6 +187,23 @@ def partial(request: Request) -> bool:
 def oslo_time(moment: datetime) -> str:
     """The clock time in Norway ("14:05"): stored times are UTC, people read local time."""
     return moment.astimezone(OSLO).strftime("%H:%M")
+
+
+def oslo_datetime(moment: datetime) -> str:
+    """The date and clock time in Norway ("29.11.2026 14:05"), as Norwegians write it."""
+    return moment.astimezone(OSLO).strftime("%d.%m.%Y %H:%M")
+
+
+def oslo_stamp(value: str) -> str:
+    """A stored ISO time ("2026-11-29T13:05:00+00:00", naive means UTC) as `oslo_datetime`;
+    any other text (a date alone, a number) unchanged."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if "T" not in value:
+        return value
+    return oslo_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 LIVE_HEADER = "havn-live"

@@ -346,13 +346,21 @@ async def history(request: Request) -> Response:
         events = audit.shown(
             await audit.history(session, centre_id, limit=500), user.role, user.centre_id
         )
+        names = await registry.centre_names(session)
     if request.url.path.endswith(".csv"):
         # The name comes from the validated id only: nothing raw reaches a header.
         return csv_response(events, f"havn-history-{centre_id or 'all'}.csv")
     return pages(request).render(
         request,
         "history.html",
-        {"user": user, "events": events, "centre_id": centre_id, "csrf": csrf_token(request)},
+        {
+            "user": user,
+            "events": events,
+            "centre_id": centre_id,
+            "names": names,
+            "hidden": audit.HIDDEN,
+            "csrf": csrf_token(request),
+        },
         private=True,
     )
 
