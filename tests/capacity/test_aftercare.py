@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from capacity import aftercare, audit, holds, registry
 from capacity.accounts import Principal
 from capacity.errors import Conflict, InvalidInput
+from capacity.exchange import export_hsds
 from capacity.gazetteer import Gazetteer
 from capacity.models import (
     AftercareService,
@@ -25,6 +26,7 @@ from capacity.models import (
 )
 from capacity.party import Party
 from capacity.search import Point, Query, search
+from tests.capacity.test_exchange import schema_errors
 
 ADVISER = Principal("adviser-1", "adviser")
 SERVICE = {
@@ -254,3 +256,36 @@ def test_hostile_or_malformed_service_fields_are_refused(
 ) -> None:
     with pytest.raises(InvalidInput):
         aftercare.parse_service(SERVICE | changes, gazetteer)
+
+
+async def test_hsds_exports_flats_without_counts_and_the_directory_with_sources(
+    session: AsyncSession, gazetteer: Gazetteer
+) -> None:
+    await registry.add_centre(session, centre("bodo", women(), flats(3)), actor="t")
+    await publish(session, await registry.find_unit(session, "bodo", "transitional"), 2)
+    await aftercare.add_service(session, SERVICE | {"phone": "75 55 50 00"}, gazetteer, actor="a")
+    await aftercare.add_service(session, SERVICE | {"municipality_code": ""}, gazetteer, actor="a")
+    await session.commit()
+
+    document = await export_hsds(session)
+
+    assert schema_errors(document) == []
+    services = {s["name"]: s for s in document["services"]}
+    flat = services["bodo krisesenter: transitional flats after the stay"]
+    assert "3" not in flat["description"] and "municipality" in flat["eligibility_description"]
+    assert not [c for c in document["service_capacities"] if c["service_id"] == flat["id"]]
+    housing = [s for s in document["services"] if s["name"] == "Boligkontoret"]
+    assert len(housing) == 2
+    assert all(
+        "Source: https://bodo.kommune.no/bolig (read 2026-11-01)" in s["description"]
+        for s in housing
+    )
+    areas = {a["service_id"]: a["description"] for a in document["service_areas"]}
+    assert sorted(areas[s["id"]] for s in housing) == [
+        "Municipality number 1804 (NO)",
+        "The whole country (NO)",
+    ]
+    ids = {s["id"] for s in housing}
+    assert [p["number"] for p in document["phones"] if p.get("service_id") in ids] == [
+        "75 55 50 00"
+    ]
