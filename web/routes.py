@@ -43,6 +43,7 @@ ROUTES: list[BaseRoute] = [
     Route("/centres/{centre_id}", public.centre_page, methods=["GET"]),
     Route("/municipalities", public.municipalities, methods=["GET"]),
     Route("/safety", public.safety, methods=["GET"]),
+    Route("/after-the-stay", public.after_the_stay, methods=["GET"]),
     Route("/chat", chat.chat_page, methods=["GET"]),
     Route("/chat", chat.send, methods=["POST"]),
     Route("/chat/end", chat.end, methods=["POST"]),

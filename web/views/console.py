@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from capacity import holds, registry, stats
+from capacity import aftercare, holds, registry, stats
 from capacity.accounts import principal_for_user
 from capacity.errors import AmbiguousPlace, Conflict, InvalidInput, NotFound, PlaceNotFound
 from capacity.models import utcnow
@@ -51,6 +51,8 @@ async def console(request: Request) -> Response:
         "problem": None,
         "details": {},
         "live_holds": [],
+        "flats": [],
+        "after_services": [],
         "groups": list(Group),
         "message": MESSAGES.get(str(request.query_params.get("message", "")).split(":")[0]),
         "no_names": NO_NAMES,
@@ -66,6 +68,9 @@ async def console(request: Request) -> Response:
             ids = [result.centre.id for result in outcome.results]
             async with svc.session() as session:
                 context["details"] = await registry.adviser_details(session, ids)
+                # After the stay: flats near the place (with counts, for advisers) and help.
+                context["flats"] = await aftercare.flats_near(session, understood, svc.gazetteer)
+                context["after_services"] = await aftercare.services_for(session, understood)
             context.update(outcome=outcome, understood=understood)
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates
