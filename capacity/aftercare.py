@@ -39,6 +39,7 @@ LIMITS = {"name": 200, "who_for": 500}
 class Flat:
     """A centre's transitional flats as advisers see them; `public` drops every count."""
 
+    unit_id: int
     centre_id: str
     centre_name: str
     municipality: str
@@ -268,6 +269,7 @@ async def flats_near(
             numbers = unit.availability
             flats.append(
                 Flat(
+                    unit_id=unit.id,
                     centre_id=centre.id,
                     centre_name=centre.name,
                     municipality=host.name if host else centre.region,

@@ -157,3 +157,23 @@ def test_the_console_lists_flats_after_the_stay_with_free_counts(client: TestCli
     assert response.status_code == 303 and "message=held:" in response.headers["location"]
     again = soup(client.get("/console", params={"q": "Bodø"}))
     assert again.select_one("#after-the-stay tbody td").get_text(strip=True) == "2 / 4"  # type: ignore[union-attr]
+
+
+def test_staff_change_free_flats_with_one_tap_like_beds(client: TestClient) -> None:
+    login(client, "staff-a")
+    page = soup(client.get("/staff"))
+    card = next(
+        f
+        for f in page.select("form.unit-card")
+        if "Transitional" in f.h2.get_text(strip=True)  # type: ignore[union-attr]
+    )
+    labels = [label.get_text(" ", strip=True) for label in card.select(".counter label")]
+    assert labels == ["Free flats (of 4)", "Free wheelchair-accessible flats (of 0)"]
+    data = {i["name"]: i.get("value", "") for i in card.select("input")}
+    response = client.post(
+        str(card["action"]), data=data | {"step": "free_beds:-1"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    login(client, "adviser")
+    page = soup(client.get("/console", params={"q": "Bodø"}))
+    assert page.select_one("#after-the-stay tbody td").get_text(strip=True) == "2 / 4"  # type: ignore[union-attr]
