@@ -88,6 +88,10 @@ ROUTES: list[BaseRoute] = [
     ),
     Route("/admin/tokens", admin.action(admin.create_token), methods=["POST"]),
     Route("/admin/tokens/{token_id}/revoke", admin.action(admin.revoke_token), methods=["POST"]),
+    Route("/admin/aftercare", admin.action(admin.add_aftercare), methods=["POST"]),
+    Route(
+        "/admin/aftercare/{service_id:int}", admin.action(admin.edit_aftercare), methods=["POST"]
+    ),
     Route("/admin/import", admin.action(admin.import_csv, upload=True), methods=["POST"]),
     Route("/admin/export.csv", admin.export_csv, methods=["GET"]),
 ]

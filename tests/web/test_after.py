@@ -3,6 +3,8 @@ applies and the transitional flats near it (whom to ask, never how many or where
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
@@ -11,7 +13,7 @@ from capacity import aftercare, registry
 from capacity.db import session_factory
 from capacity.geocoder import Gazetteer
 from capacity.models import Unit
-from tests.helpers import login, seed_bodo_and_oslo, soup
+from tests.helpers import csrf_of, login, seed_bodo_and_oslo, soup
 
 BODO_SERVICE = {
     "country": "NO",
@@ -177,3 +179,79 @@ def test_staff_change_free_flats_with_one_tap_like_beds(client: TestClient) -> N
     login(client, "adviser")
     page = soup(client.get("/console", params={"q": "Bodø"}))
     assert page.select_one("#after-the-stay tbody td").get_text(strip=True) == "2 / 4"  # type: ignore[union-attr]
+
+
+def admin_post(client: TestClient, path: str, **fields: str) -> Any:
+    token = csrf_of(client.get("/admin").text)
+    return client.post(path, data={"csrf": token, **fields}, follow_redirects=False)
+
+
+NEW = {
+    "country": "NO",
+    "municipality_code": "1804",
+    "kind": "nav",
+    "name": "NAV Bodø",
+    "who_for": "",
+    "phone": "",
+    "website": "https://www.nav.no",
+    "source": "https://www.nav.no",
+    "source_date": "2026-11-20",
+}
+
+
+def test_an_admin_adds_and_edits_a_service_and_the_public_page_shows_it(
+    client: TestClient,
+) -> None:
+    login(client, "admin")
+    added = admin_post(client, "/admin/aftercare", **NEW)
+    assert added.status_code == 200
+    assert (
+        soup(added).select_one(".saved").get_text(strip=True) == "Aftercare service NAV Bodø added."
+    )  # type: ignore[union-attr]
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    names = [h.get_text(strip=True) for h in page.select(".after-service h3")]
+    assert names[:2] == ["Boligkontoret i Bodø", "NAV Bodø"]  # municipal, kinds in order
+
+    admin = soup(client.get("/admin"))
+    form = next(
+        f
+        for f in admin.select("form[action^='/admin/aftercare/']")
+        if f.select_one("input[name=name]")["value"] == "NAV Bodø"  # type: ignore[index]
+    )
+    changed = NEW | {"phone": "55 55 33 33"}
+    assert admin_post(client, str(form["action"]), **changed).status_code == 200
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    nav = next(li for li in page.select(".after-service") if li.h3.get_text() == "NAV Bodø")  # type: ignore[union-attr]
+    assert nav.select_one("a[href='tel:55553333']") is not None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"website": "javascript:alert(document.cookie)"},
+        {"name": "<script>alert(1)</script>" * 20},
+        {"municipality_code": "../../etc"},
+        {"kind": "shelter"},
+        {"source_date": "2999-12-31"},
+        {"phone": "call me"},
+    ],
+)
+def test_the_admin_form_refuses_hostile_input_and_keeps_nothing(
+    client: TestClient, changes: dict[str, str]
+) -> None:
+    login(client, "admin")
+    response = admin_post(client, "/admin/aftercare", **(NEW | changes))
+    assert response.status_code == 422
+    assert soup(response).select_one(".problem[role=alert]") is not None
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    assert "NAV Bodø" not in [h.get_text(strip=True) for h in page.select(".after-service h3")]
+    assert page.select("main script") == []
+
+
+def test_only_an_admin_may_add_a_service(client: TestClient) -> None:
+    login(client, "adviser")
+    token = csrf_of(client.get("/console").text)
+    response = client.post("/admin/aftercare", data={"csrf": token, **NEW}, follow_redirects=False)
+    assert response.status_code in (303, 401, 403)
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    assert "NAV Bodø" not in [h.get_text(strip=True) for h in page.select(".after-service h3")]
