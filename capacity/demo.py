@@ -159,7 +159,9 @@ async def load(session: AsyncSession, gazetteer: Gazetteer, now: datetime | None
         await registry.add_centre(session, centre, ACTOR)
         if centre.status == "open":
             rng = random.Random(f"numbers:{centre.id}")  # noqa: S311
-            for unit in centre.units:
+            # Crisis units first, in their usual order, so flats take no number from them.
+            units = sorted(centre.units, key=lambda unit: unit.kind == "transitional")
+            for unit in units:
                 beds, family, accessible, as_of = _numbers(rng, unit, now)
                 await registry.set_availability(
                     session,

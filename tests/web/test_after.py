@@ -67,7 +67,7 @@ async def seeded(engine: AsyncEngine, gazetteer: Gazetteer) -> dict[str, str]:
 def test_the_person_sees_municipal_help_first_then_national_and_whom_to_ask(
     client: TestClient,
 ) -> None:
-    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø", "lang": "en"}))
 
     names = [h.get_text(strip=True) for h in page.select(".after-service h3")]
     assert names[0] == "Boligkontoret i Bodø"
@@ -87,7 +87,7 @@ def test_the_person_sees_municipal_help_first_then_national_and_whom_to_ask(
 
 
 def test_an_unknown_field_says_it_is_not_published(client: TestClient) -> None:
-    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø", "lang": "en"}))
     jurk = next(li for li in page.select(".after-service") if "JURK" in li.h3.get_text(strip=True))
     assert "Phone: not published." in jurk.get_text(" ", strip=True)
     assert jurk.select_one(".source a")["href"].startswith("https://")  # type: ignore[index]
@@ -131,7 +131,7 @@ def test_hostile_queries_come_back_as_a_problem_never_as_markup(
 
 
 def test_the_public_centre_page_and_api_never_show_the_flats(client: TestClient) -> None:
-    page = soup(client.get("/centres/bodo"))
+    page = soup(client.get("/centres/bodo", params={"lang": "en"}))
     assert [s.h2.get_text(strip=True) for s in page.select("section.unit")] == [
         "Women's unit",
         "Men's unit",
@@ -142,7 +142,7 @@ def test_the_public_centre_page_and_api_never_show_the_flats(client: TestClient)
 
 def test_the_console_lists_flats_after_the_stay_with_free_counts(client: TestClient) -> None:
     login(client, "adviser")
-    page = soup(client.get("/console", params={"q": "Bodø"}))
+    page = soup(client.get("/console", params={"q": "Bodø", "lang": "en"}))
     section = page.select_one("#after-the-stay")
     assert section is not None
     rows = section.select("tbody tr")
@@ -157,13 +157,13 @@ def test_the_console_lists_flats_after_the_stay_with_free_counts(client: TestCli
     data = {i["name"]: i.get("value", "") for i in hold.select("input")}
     response = client.post("/console/holds", data=data, follow_redirects=False)
     assert response.status_code == 303 and "message=held:" in response.headers["location"]
-    again = soup(client.get("/console", params={"q": "Bodø"}))
+    again = soup(client.get("/console", params={"q": "Bodø", "lang": "en"}))
     assert again.select_one("#after-the-stay tbody td").get_text(strip=True) == "2 / 4"  # type: ignore[union-attr]
 
 
 def test_staff_change_free_flats_with_one_tap_like_beds(client: TestClient) -> None:
     login(client, "staff-a")
-    page = soup(client.get("/staff"))
+    page = soup(client.get("/staff", params={"lang": "en"}))
     card = next(
         f
         for f in page.select("form.unit-card")
@@ -177,7 +177,7 @@ def test_staff_change_free_flats_with_one_tap_like_beds(client: TestClient) -> N
     )
     assert response.status_code == 303
     login(client, "adviser")
-    page = soup(client.get("/console", params={"q": "Bodø"}))
+    page = soup(client.get("/console", params={"q": "Bodø", "lang": "en"}))
     assert page.select_one("#after-the-stay tbody td").get_text(strip=True) == "2 / 4"  # type: ignore[union-attr]
 
 
@@ -208,7 +208,7 @@ def test_an_admin_adds_and_edits_a_service_and_the_public_page_shows_it(
     assert (
         soup(added).select_one(".saved").get_text(strip=True) == "Aftercare service NAV Bodø added."
     )  # type: ignore[union-attr]
-    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø", "lang": "en"}))
     names = [h.get_text(strip=True) for h in page.select(".after-service h3")]
     assert names[:2] == ["Boligkontoret i Bodø", "NAV Bodø"]  # municipal, kinds in order
 
@@ -220,7 +220,7 @@ def test_an_admin_adds_and_edits_a_service_and_the_public_page_shows_it(
     )
     changed = NEW | {"phone": "55 55 33 33"}
     assert admin_post(client, str(form["action"]), **changed).status_code == 200
-    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø", "lang": "en"}))
     nav = next(li for li in page.select(".after-service") if li.h3.get_text() == "NAV Bodø")  # type: ignore[union-attr]
     assert nav.select_one("a[href='tel:55553333']") is not None
 
@@ -243,7 +243,7 @@ def test_the_admin_form_refuses_hostile_input_and_keeps_nothing(
     response = admin_post(client, "/admin/aftercare", **(NEW | changes))
     assert response.status_code == 422
     assert soup(response).select_one(".problem[role=alert]") is not None
-    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø", "lang": "en"}))
     assert "NAV Bodø" not in [h.get_text(strip=True) for h in page.select(".after-service h3")]
     assert page.select("main script") == []
 
@@ -253,5 +253,5 @@ def test_only_an_admin_may_add_a_service(client: TestClient) -> None:
     token = csrf_of(client.get("/console").text)
     response = client.post("/admin/aftercare", data={"csrf": token, **NEW}, follow_redirects=False)
     assert response.status_code in (303, 401, 403)
-    page = soup(client.get("/after-the-stay", params={"q": "Bodø"}))
+    page = soup(client.get("/after-the-stay", params={"q": "Bodø", "lang": "en"}))
     assert "NAV Bodø" not in [h.get_text(strip=True) for h in page.select(".after-service h3")]
