@@ -255,3 +255,20 @@ def test_only_an_admin_may_add_a_service(client: TestClient) -> None:
     assert response.status_code in (303, 401, 403)
     page = soup(client.get("/after-the-stay", params={"q": "Bodø", "lang": "en"}))
     assert "NAV Bodø" not in [h.get_text(strip=True) for h in page.select(".after-service h3")]
+
+
+def test_the_api_gives_free_flats_to_advisers_and_the_centre_never_to_anyone(
+    client: TestClient, seeded: dict[str, str]
+) -> None:
+    url = "/api/v1/centres/bodo/units/transitional/availability"
+    assert client.get(url).status_code == 401
+    assert client.get("/api/v1/centres/bodo/units/women/availability").status_code == 200
+    for token, status in (
+        ("token-adviser", 200),
+        ("token-a", 200),  # Bodø's own staff
+        ("token-b", 403),  # Oslo's staff
+    ):
+        response = client.get(url, headers={"Authorization": f"Bearer {seeded[token]}"})
+        assert response.status_code == status, token
+    adviser = {"Authorization": f"Bearer {seeded['token-adviser']}"}
+    assert client.get(url, headers=adviser).json()["free_beds"] == 3
