@@ -2,7 +2,9 @@
 
 Units, what they accept and their free places are invented, deterministically from each
 centre's id, and marked as demo data (`Centre.is_demo`, `Availability.source == "demo"`)
-so every view can say so. Loading twice changes nothing.
+so every view can say so. Loading twice changes nothing. About a third of the open centres
+get invented transitional flats (second-stage housing); the aftercare services directory is
+loaded from its sourced seed file (capacity.aftercare), never invented.
 
 A phone number is never invented: the file sets one only together with `phone_source` (the
 public page that prints it) and `phone_published` (that page's date as it shows it); the
@@ -21,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity import location, registry
+from capacity import aftercare, location, registry
 from capacity.errors import InvalidInput
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, ServedMunicipality, Unit, utcnow
@@ -77,7 +79,27 @@ def build_centre(facts: dict[str, Any], gazetteer: Gazetteer, now: datetime) -> 
     centre.units = [_unit(rng, "women", facts["region"])]
     if rng.random() < 0.8:
         centre.units.append(_unit(rng, "men", facts["region"]))
+    # Its own random stream, so adding flats changed no centre's invented beds.
+    flats = random.Random(f"flats:{centre.id}")  # noqa: S311
+    if centre.status == "open" and flats.random() < 0.35:
+        centre.units.append(_flats(flats))
     return centre
+
+
+def _flats(rng: random.Random) -> Unit:
+    count = rng.randint(1, 6)
+    return Unit(
+        kind="transitional",
+        rooms=count,
+        beds=count,
+        family_rooms=0,
+        accessible_rooms=rng.choice([0, 0, 1]),
+        children=rng.random() < 0.8,
+        children_max_age=17,
+        pets=rng.random() < 0.3,
+        stay_months=rng.choice([3, 6, 6, 12]),
+        referred_by=rng.choice(["centre", "centre", "municipality"]),
+    )
 
 
 def _languages(rng: random.Random, region: str) -> list[str]:
@@ -139,7 +161,9 @@ async def load(session: AsyncSession, gazetteer: Gazetteer, now: datetime | None
         await registry.add_centre(session, centre, ACTOR)
         if centre.status == "open":
             rng = random.Random(f"numbers:{centre.id}")  # noqa: S311
-            for unit in centre.units:
+            # Crisis units first, in their usual order, so flats take no number from them.
+            units = sorted(centre.units, key=lambda unit: unit.kind == "transitional")
+            for unit in units:
                 beds, family, accessible, as_of = _numbers(rng, unit, now)
                 await registry.set_availability(
                     session,
@@ -154,4 +178,5 @@ async def load(session: AsyncSession, gazetteer: Gazetteer, now: datetime | None
                 )
         added += 1
     await session.commit()
+    await aftercare.load_seed(session, gazetteer)
     return added

@@ -36,7 +36,21 @@ NAMING = {
 }
 
 CENTRE_STATUSES = ("open", "temporarily_closed", "closed")
-UNIT_KINDS = ("women", "men")
+UNIT_KINDS = ("women", "men", "transitional")
+# Crisis beds: a person fleeing tonight is only ever offered these (capacity.search).
+CRISIS_KINDS = ("women", "men")
+# Who a person asks for a transitional flat (second-stage housing after the stay).
+REFERRERS = ("centre", "municipality")
+AFTERCARE_KINDS = (
+    "centre_follow_up",
+    "housing",
+    "nav",
+    "family_counselling",
+    "legal_aid",
+    "children",
+    "peer_network",
+    "aftercare_programme",
+)
 HOLD_STATUSES = ("active", "confirmed", "released", "expired")
 ROLES = ("staff", "adviser", "admin")
 AVAILABILITY_SOURCES = ("demo", "staff", "api", "import")
@@ -139,7 +153,8 @@ class ServedMunicipality(Base):
 
 
 class Unit(Base):
-    """A centre's separate offer for women or for men, and what it can accommodate."""
+    """A centre's separate offer for women or for men, and what it can accommodate; or its
+    transitional flats (second-stage housing after the stay: "beds" count flats)."""
 
     __tablename__ = "units"
     __table_args__ = (
@@ -149,11 +164,13 @@ class Unit(Base):
             "beds >= 0 AND rooms >= 0 AND family_rooms >= 0 AND accessible_rooms >= 0",
             name="counts",
         ),
+        CheckConstraint(f"referred_by IS NULL OR {_in('referred_by', REFERRERS)}", name="referrer"),
+        CheckConstraint("stay_months IS NULL OR stay_months BETWEEN 1 AND 60", name="stay_months"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     centre_id: Mapped[str] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
     beds: Mapped[int] = mapped_column(Integer, default=0)
     rooms: Mapped[int] = mapped_column(Integer, default=0)
     family_rooms: Mapped[int] = mapped_column(Integer, default=0)
@@ -168,6 +185,9 @@ class Unit(Base):
     lgbtq: Mapped[bool] = mapped_column(Boolean, default=False)
     hearing: Mapped[bool] = mapped_column(Boolean, default=False)
     vision: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Transitional flats only: the usual length of stay, and whom a person asks for one.
+    stay_months: Mapped[int | None] = mapped_column(Integer)
+    referred_by: Mapped[str | None] = mapped_column(String(16))
 
     centre: Mapped[Centre] = relationship(back_populates="units")
     availability: Mapped[Availability | None] = relationship(
@@ -338,6 +358,29 @@ class Watch(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     dismissed_at: Mapped[datetime | None]
+
+
+class AftercareService(Base):
+    """Help after the stay (capacity.aftercare), as published by its provider: nothing here is
+    guessed, an unknown field stays empty. `municipality_code` None: a national service."""
+
+    __tablename__ = "aftercare_services"
+    __table_args__ = (
+        CheckConstraint(_in("kind", AFTERCARE_KINDS), name="kind"),
+        Index("ix_aftercare_services_country_municipality", "country", "municipality_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    country: Mapped[str] = mapped_column(String(2))
+    municipality_code: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(200))
+    who_for: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    website: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(300))
+    source_date: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime]
 
 
 class Event(Base):

@@ -60,6 +60,7 @@ TABLES = (
     "users",
     "centres",
     "events",
+    "aftercare_services",
     "daily_counts",
 )
 

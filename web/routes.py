@@ -51,6 +51,7 @@ ROUTES: list[BaseRoute] = [
     Route("/centres/{centre_id}", public.centre_page, methods=["GET"]),
     Route("/municipalities", public.municipalities, methods=["GET"]),
     Route("/safety", public.safety, methods=["GET"]),
+    Route("/after-the-stay", public.after_the_stay, methods=["GET"]),
     Route("/chat", chat.chat_page, methods=["GET"]),
     Route("/chat", chat.send, methods=["POST"]),
     Route("/chat/end", chat.end, methods=["POST"]),
@@ -104,6 +105,10 @@ ROUTES: list[BaseRoute] = [
     ),
     Route("/admin/tokens", admin.action(admin.create_token), methods=["POST"]),
     Route("/admin/tokens/{token_id}/revoke", admin.action(admin.revoke_token), methods=["POST"]),
+    Route("/admin/aftercare", admin.action(admin.add_aftercare), methods=["POST"]),
+    Route(
+        "/admin/aftercare/{service_id:int}", admin.action(admin.edit_aftercare), methods=["POST"]
+    ),
     Route("/admin/import", admin.action(admin.import_csv, upload=True), methods=["POST"]),
     Route("/admin/export.csv", admin.export_csv, methods=["GET"]),
     Route("/admin/gaps", admin.gaps_page, methods=["GET"]),

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from capacity import website
 from capacity.errors import InvalidInput
-from capacity.models import CENTRE_STATUSES, UNIT_KINDS, Centre
+from capacity.models import CENTRE_STATUSES, CRISIS_KINDS, Centre
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -37,7 +37,7 @@ UNIT_DEFAULTS: dict[str, Any] = {
     "trafficking": False, "sami": False, "lgbtq": False, "hearing": False, "vision": False,
 }  # fmt: skip
 COUNTS = ("beds", "rooms", "family_rooms", "accessible_rooms")
-COLUMNS = CENTRE_COLUMNS + tuple(f"{kind}_{name}" for kind in UNIT_KINDS for name in UNIT_FIELDS)
+COLUMNS = CENTRE_COLUMNS + tuple(f"{kind}_{name}" for kind in CRISIS_KINDS for name in UNIT_FIELDS)
 REQUIRED_COLUMNS = ("id", "name", "country", "region", "host_municipality", "latitude", "longitude")
 EDITABLE = frozenset(CENTRE_COLUMNS) - {"id", "serves"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -208,7 +208,7 @@ def centre_cells(centre: Centre) -> list[str]:
     values: dict[str, Any] = {name: getattr(centre, name) for name in EDITABLE | {"id"}}
     values["serves"] = sorted(m.municipality_code for m in centre.municipalities)
     units = {unit.kind: unit for unit in centre.units}
-    for kind in UNIT_KINDS:
+    for kind in CRISIS_KINDS:
         for name in UNIT_FIELDS:
             unit = units.get(kind)
             values[f"{kind}_{name}"] = None if unit is None else getattr(unit, name)

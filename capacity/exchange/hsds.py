@@ -3,6 +3,10 @@
 Only public facts leave: no adviser notes, no intake phone, no address, and the location is the
 host municipality's point rounded to two decimals (about a kilometre). Identifiers are UUIDs
 derived from Havn's ids, so they stay the same from one export to the next.
+
+Transitional flats (help after the stay) are a service of their centre without any count: the
+public may know they exist and whom to ask, never how many there are at a place. The aftercare
+directory's services follow, each as its own organization, with its source in the description.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from capacity import registry, website
-from capacity.models import Centre, Unit, utcnow
+from capacity import aftercare, registry, website
+from capacity.models import AftercareService, Centre, Unit, utcnow
 
 HSDS_VERSION = "3.1"
 NAMESPACE = uuid.UUID("6f1d3c52-9a4e-5b0b-8d7a-0c2f4e6b8a10")
@@ -36,7 +40,18 @@ TABLES = {
     "attributes": "attribute",
 }
 STATUS = {"open": "active", "temporarily_closed": "temporarily closed", "closed": "inactive"}
-WHO = {"women": "women", "men": "men"}
+WHO = {"women": "women", "men": "men", "transitional": "people leaving a crisis centre"}
+REFERRERS = {"centre": "the crisis centre", "municipality": "the municipality"}
+AFTERCARE = {
+    "centre_follow_up": "The crisis centre's follow-up after the stay",
+    "housing": "Housing",
+    "nav": "NAV (welfare and social services)",
+    "family_counselling": "Family counselling",
+    "legal_aid": "Free legal aid",
+    "children": "Support for children",
+    "peer_network": "Peer network",
+    "aftercare_programme": "Aftercare programme",
+}
 CAPACITY_UNITS = (
     ("bed", "Bed", "free_beds", "beds"),
     ("family-room", "Family room", "free_family_rooms", "family_rooms"),
@@ -110,6 +125,8 @@ async def export_hsds(
     ]
     for centre in sorted(await registry.list_centres(session), key=lambda c: c.id):
         _add_centre(document, centre, name_of, held)
+    for service in await aftercare.all_services(session):
+        _add_aftercare(document, service, name_of)
     return document
 
 
@@ -177,7 +194,8 @@ def _add_centre(
             }
             for code in serves
         ]
-        document["service_capacities"] += _capacities(centre, unit, service, held)
+        if unit.kind != "transitional":
+            document["service_capacities"] += _capacities(centre, unit, service, held)
         document["attributes"] += [
             {
                 "id": _id("attribute", centre.id, unit.kind, code),
@@ -193,6 +211,8 @@ def _add_centre(
 
 
 def _service(centre: Centre, unit: Unit, service: str, organization: str) -> dict[str, Any]:
+    if unit.kind == "transitional":
+        return _flats(centre, unit, service, organization)
     who = WHO[unit.kind]
     children = "Children cannot come along."
     if unit.children:
@@ -219,6 +239,76 @@ def _service(centre: Centre, unit: Unit, service: str, organization: str) -> dic
         eligibility_description=f"{who.capitalize()} subjected to violence. {children}",
         last_modified=centre.updated_at.isoformat(),
     )
+
+
+def _flats(centre: Centre, unit: Unit, service: str, organization: str) -> dict[str, Any]:
+    stay = f" A stay usually lasts {unit.stay_months} months." if unit.stay_months else ""
+    ask = REFERRERS.get(unit.referred_by or "", "the crisis centre")
+    return _present(
+        id=service,
+        organization_id=organization,
+        name=f"{centre.name}: transitional flats after the stay",
+        description=(
+            "Second-stage housing for people moving out of a crisis centre, while they find "
+            f"a home of their own.{stay} Ask {ask}; where the flats are is not published."
+        ),
+        url=_url(centre.website),
+        email=centre.email,
+        status=STATUS[centre.status],
+        eligibility_description=f"People leaving a crisis centre, referred by {ask}.",
+        last_modified=centre.updated_at.isoformat(),
+    )
+
+
+def _add_aftercare(
+    document: dict[str, Any], service: AftercareService, name_of: MunicipalityName
+) -> None:
+    organization = _id("aftercare-organization", str(service.id))
+    record = _id("aftercare", str(service.id))
+    source = f"Source: {service.source} (read {service.source_date.isoformat()})."
+    document["organizations"].append(
+        _present(
+            id=organization,
+            name=service.name,
+            description=f"{AFTERCARE[service.kind]}: help after a crisis-centre stay. {source}",
+            website=_url(service.website),
+        )
+    )
+    document["services"].append(
+        _present(
+            id=record,
+            organization_id=organization,
+            name=service.name,
+            description=f"{AFTERCARE[service.kind]} after a crisis-centre stay. {source}",
+            url=_url(service.website),
+            status="active",
+            eligibility_description=service.who_for,
+            last_modified=service.updated_at.isoformat(),
+        )
+    )
+    code = service.municipality_code
+    document["service_areas"].append(
+        {
+            "id": _id("aftercare-area", str(service.id)),
+            "service_id": record,
+            "name": (name_of(code) or code) if code else service.country,
+            "description": (
+                f"Municipality number {code} ({service.country})"
+                if code
+                else f"The whole country ({service.country})"
+            ),
+        }
+    )
+    if service.phone:
+        document["phones"].append(
+            {
+                "id": _id("phone", record),
+                "service_id": record,
+                "number": service.phone,
+                "type": "voice",
+                "description": "As published by the service.",
+            }
+        )
 
 
 def _capacities(centre: Centre, unit: Unit, service: str, held: Held) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from capacity.gazetteer import Place
+from capacity.models import CRISIS_KINDS
 from capacity.party import Need
 from capacity.responsibility import responsible_centres
 from capacity.search.distance import spherical_km, unit_vectors
@@ -87,7 +88,9 @@ class SearchIndex:
     """A read-only snapshot of the registry for searching.
 
     `areas` are the municipalities (and Svalbard) that get a likely responsible centre where
-    none is confirmed; without them only confirmed ones are known.
+    none is confirmed; without them only confirmed ones are known. Only crisis units are
+    kept: a transitional flat is never offered to a person fleeing tonight, and its numbers
+    never reach a public page (capacity.aftercare lists the flats for advisers).
     """
 
     def __init__(
@@ -100,7 +103,7 @@ class SearchIndex:
     ) -> None:
         self.revision = revision
         self.centres = tuple(centres)
-        self.units = tuple(units)
+        self.units = tuple(u for u in units if u.kind in CRISIS_KINDS)
         position = {centre.id: i for i, centre in enumerate(self.centres)}
         self.centre_of = np.array([position[u.centre_id] for u in self.units], dtype=np.int64)
         per_centre = np.bincount(self.centre_of) if self.units else np.zeros(1, dtype=np.int64)

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from capacity import registry
 from capacity.errors import Conflict, HavnError, InvalidInput
-from capacity.models import Availability, Unit
+from capacity.models import CRISIS_KINDS, Availability, Unit
 from web.api.body import json_object
 from web.auth import api_principal
 from web.params import whole
@@ -53,6 +53,14 @@ def body(numbers: Availability | None, unit: Unit) -> dict[str, Any]:
 
 
 async def read(request: Request) -> Response:
+    """A unit's numbers. Crisis units are public; free transitional flats are not (a count
+    at a centre tells where people live after the stay): advisers, admins and the centre only."""
+    if request.path_params["unit"] not in CRISIS_KINDS:
+        principal = await api_principal(request)
+        if principal.role == "staff":
+            principal.require_centre(request.path_params["centre_id"])
+        else:
+            principal.require_role("adviser", "admin")
     async with services(request).session() as session:
         unit = await registry.find_unit(
             session, request.path_params["centre_id"], request.path_params["unit"]

@@ -1,4 +1,5 @@
-"""Administration: centres, their units and municipalities, users, API tokens, import/export."""
+"""Administration: centres, their units and municipalities, users, API tokens, import/export,
+and the aftercare services directory."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from capacity import accounts, audit, exchange, gaps, location, registry, signin, website
+from capacity import accounts, aftercare, audit, exchange, gaps, location, registry, signin, website
 from capacity.errors import Conflict, Forbidden, HavnError, InvalidInput, NotFound
-from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
+from capacity.models import AFTERCARE_KINDS, Centre, ServedMunicipality, Unit, User, utcnow
 from web.auth import csrf_token, current_user, form
 from web.forms import failed
 from web.params import known_id, whole
@@ -33,7 +34,10 @@ async def _context(request: Request, user: User) -> dict[str, Any]:
         centres = await registry.list_centres(session)
         users = await accounts.list_users(session)
         tokens = await accounts.list_tokens(session)
+        services_after = await aftercare.all_services(session)
     return {
+        "aftercare": services_after,
+        "aftercare_kinds": AFTERCARE_KINDS,
         "user": user,
         "centres": centres,
         "users": users,
@@ -292,6 +296,47 @@ async def revoke_token(request: Request, user: User, data: FormData) -> None:
             session, request.path_params["token_id"], actor=accounts.principal_for_user(user)
         )
         await session.commit()
+
+
+AFTERCARE_FIELDS = (
+    "country",
+    "municipality_code",
+    "kind",
+    "name",
+    "who_for",
+    "phone",
+    "website",
+    "source",
+    "source_date",
+)
+
+
+def _aftercare_values(data: FormData) -> dict[str, Any]:
+    return {name: _text(data, name, 600) for name in AFTERCARE_FIELDS}
+
+
+async def add_aftercare(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    svc = services(request)
+    async with svc.session() as session:
+        service = await aftercare.add_service(
+            session, _aftercare_values(data), svc.gazetteer, actor=user.username
+        )
+        await session.commit()
+        return {"message": f"Aftercare service {service.name} added."}
+
+
+async def edit_aftercare(request: Request, user: User, data: FormData) -> dict[str, Any]:
+    svc = services(request)
+    async with svc.session() as session:
+        service = await aftercare.update_service(
+            session,
+            request.path_params["service_id"],
+            _aftercare_values(data),
+            svc.gazetteer,
+            actor=user.username,
+        )
+        await session.commit()
+        return {"message": f"Aftercare service {service.name} saved."}
 
 
 async def import_csv(request: Request, user: User, data: FormData) -> dict[str, Any]:

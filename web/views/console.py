@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from capacity import holds, referral_views, referrals, registry, stats, watches
+from capacity import aftercare, holds, referral_views, referrals, registry, stats, watches
 from capacity.accounts import principal_for_user
 from capacity.errors import AmbiguousPlace, Conflict, InvalidInput, NotFound, PlaceNotFound
 from capacity.models import Centre, utcnow
@@ -96,6 +96,8 @@ async def console(request: Request) -> Response:
         "problem": None,
         "details": {},
         "live_holds": [],
+        "flats": [],
+        "after_services": [],
         "groups": list(Group),
         "message": MESSAGES.get(str(request.query_params.get("message", "")).split(":")[0]),
         "no_names": NO_NAMES,
@@ -111,6 +113,9 @@ async def console(request: Request) -> Response:
             ids = [result.centre.id for result in outcome.results]
             async with svc.session() as session:
                 context["details"] = await registry.adviser_details(session, ids)
+                # After the stay: flats near the place (with counts, for advisers) and help.
+                context["flats"] = await aftercare.flats_near(session, understood, svc.gazetteer)
+                context["after_services"] = await aftercare.services_for(session, understood)
             context.update(outcome=outcome, understood=understood)
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates

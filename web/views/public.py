@@ -1,4 +1,5 @@
-"""The public site: search, results, centre pages, municipalities and safety advice."""
+"""The public site: search, results, centre pages, municipalities, safety advice and the
+help after the stay."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from capacity import aftercare
 from capacity.errors import AmbiguousPlace, InvalidInput, NotFound, PlaceNotFound
 from capacity.helplines import helplines
 from capacity.models import utcnow
@@ -145,3 +147,48 @@ async def municipalities(request: Request) -> Response:
 async def safety(request: Request) -> Response:
     context: dict[str, Any] = {}
     return pages(request).render(request, "safety.html", context)
+
+
+async def after_the_stay(request: Request) -> Response:
+    """ "I am moving out": for the person's municipality, the help after the stay (its own
+    services first, then the country's), the centre's follow-up and the transitional flats
+    in or near it with whom to ask, never how many or where."""
+    svc = services(request)
+    query = " ".join((request.query_params.get("q") or "").split())[:200]
+    context: dict[str, Any] = {
+        "query": query,
+        "place": None,
+        "candidates": (),
+        "problem": None,
+        "services": [],
+        "flats": [],
+        "centres": (),
+        "helplines": helplines("NO"),
+    }
+    status = 200
+    if query:
+        try:
+            found = svc.gazetteer.lookup(query)
+        except InvalidInput:
+            found = None
+        if found is None or found.status == "not_found":
+            context["problem"] = FIELDS["q"]
+            status = 422
+        elif found.status == "ambiguous":
+            context["candidates"] = found.places
+        else:
+            place = found.places[0]
+            index = await svc.index()
+            key = (place.country, place.municipality_code)
+            async with svc.session() as session:
+                context["services"] = await aftercare.services_for(session, place)
+                flats = await aftercare.flats_near(session, place, svc.gazetteer)
+            context.update(
+                place=place,
+                flats=[flat.public() for flat in flats],
+                centres=tuple(index.centres[i] for i in index.responsible.get(key, [])),
+                helplines=helplines(place.country),
+            )
+    return pages(request).render(
+        request, "after_the_stay.html", context, block="answer", status_code=status
+    )
