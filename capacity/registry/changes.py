@@ -1,135 +1,32 @@
-"""Reading and writing the registry: centres, units and their numbers, each change audited."""
+"""Changing the registry: centres, units and their numbers, each change audited."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from capacity import audit, location
-from capacity.errors import Conflict, InvalidInput, NotFound
-from capacity.gazetteer import Place
-from capacity.models import Availability, Centre, Hold, Unit, utcnow
-from capacity.party import Need
-from capacity.search import CentreFacts, HoldFacts, SearchIndex, UnitFacts
+from capacity.errors import Conflict, InvalidInput
+from capacity.models import Availability, Centre, Unit, utcnow
 
-UNIT_OFFERS = tuple(need for need in Need if need is not Need.WHEELCHAIR)
-
-
-async def list_centres(session: AsyncSession, country: str | None = None) -> list[Centre]:
-    """All centres with units, numbers and served municipalities, ordered by name."""
-    query = (
-        select(Centre)
-        .options(
-            selectinload(Centre.units).selectinload(Unit.availability),
-            selectinload(Centre.municipalities),
-        )
-        .order_by(Centre.name)
-        .execution_options(populate_existing=True)
-    )
-    if country is not None:
-        query = query.where(Centre.country == country)
-    return list(await session.scalars(query))
-
-
-async def get_centre(session: AsyncSession, centre_id: str) -> Centre:
-    """The centre with its units and numbers; raises NotFound."""
-    centre = await session.scalar(
-        select(Centre)
-        .where(Centre.id == centre_id)
-        .options(
-            selectinload(Centre.units).selectinload(Unit.availability),
-            selectinload(Centre.municipalities),
-        )
-    )
-    if centre is None:
-        raise NotFound(f"No centre {centre_id[:64]!r}")
-    return centre
-
-
-async def active_holds(session: AsyncSession, now: datetime) -> list[Hold]:
-    return list(
-        await session.scalars(select(Hold).where(Hold.status == "active", Hold.expires_at > now))
-    )
-
-
-async def load_index(
-    session: AsyncSession, now: datetime | None = None, areas: Iterable[Place] = ()
-) -> SearchIndex:
-    """A search snapshot of the whole registry, stamped with the audit revision it reflects;
-    `areas` get a likely responsible centre where none is confirmed (capacity.responsibility)."""
-    revision = await audit.revision(session)
-    centres = await list_centres(session)
-    holds = await active_holds(session, now or utcnow())
-    return SearchIndex(
-        [centre_facts(c) for c in centres],
-        [unit_facts(u) for c in centres for u in c.units],
-        [
-            HoldFacts(
-                h.unit_id,
-                h.places,
-                h.family_rooms,
-                h.accessible_rooms,
-                h.expires_at,
-                h.created_at,
-            )
-            for h in holds
-        ],
-        revision=revision,
-        areas=areas,
-    )
-
-
-def centre_facts(centre: Centre) -> CentreFacts:
-    return CentreFacts(
-        id=centre.id,
-        name=centre.name,
-        country=centre.country,
-        region=centre.region,
-        host_municipality=centre.host_municipality,
-        status=centre.status,
-        # Rounded again, so no distance, filter or ordering can ever see a finer point.
-        latitude=round(centre.latitude, location.PUBLIC_DECIMALS),
-        longitude=round(centre.longitude, location.PUBLIC_DECIMALS),
-        languages=tuple(centre.languages),
-        interpreter=centre.interpreter,
-        serves=tuple(m.municipality_code for m in centre.municipalities),
-        is_demo=centre.is_demo,
-        status_reason=centre.status_reason,
-        operator_type=centre.operator_type,
-        phone=centre.phone,
-        email=centre.email,
-        website=centre.website,
-        phone_source=centre.phone_source,
-        phone_published=centre.phone_published,
-    )
-
-
-def unit_facts(unit: Unit) -> UnitFacts:
-    numbers = unit.availability
-    return UnitFacts(
-        id=unit.id,
-        centre_id=unit.centre_id,
-        kind=unit.kind,
-        beds=unit.beds,
-        rooms=unit.rooms,
-        family_rooms=unit.family_rooms,
-        accessible_rooms=unit.accessible_rooms,
-        children=unit.children,
-        children_max_age=unit.children_max_age,
-        boys_max_age=unit.boys_max_age,
-        offers=frozenset(need for need in UNIT_OFFERS if getattr(unit, need.value)),
-        free_beds=numbers.free_beds if numbers else None,
-        free_family_rooms=numbers.free_family_rooms if numbers else None,
-        free_accessible_rooms=numbers.free_accessible_rooms if numbers else None,
-        as_of=numbers.as_of if numbers else None,
-        demo=bool(numbers and numbers.source == "demo"),
-    )
+ACCEPT_FIELDS = (
+    "children",
+    "children_max_age",
+    "boys_max_age",
+    "pets",
+    "substance_use",
+    "trafficking",
+    "sami",
+    "lgbtq",
+    "hearing",
+    "vision",
+)
+SIZE_FIELDS = ("beds", "rooms", "family_rooms", "accessible_rooms")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
 def centre_record(centre: Centre) -> dict[str, Any]:
@@ -273,21 +170,6 @@ async def set_availability(
     return current
 
 
-ACCEPT_FIELDS = (
-    "children",
-    "children_max_age",
-    "boys_max_age",
-    "pets",
-    "substance_use",
-    "trafficking",
-    "sami",
-    "lgbtq",
-    "hearing",
-    "vision",
-)
-SIZE_FIELDS = ("beds", "rooms", "family_rooms", "accessible_rooms")
-
-
 async def set_status(
     session: AsyncSession, centre: Centre, status: str, reason: str | None, *, actor: str
 ) -> None:
@@ -302,18 +184,7 @@ async def set_status(
     if before == after:
         return
     centre.status, centre.status_reason = status, after["status_reason"]
-    centre.version += 1
-    centre.updated_at = utcnow()
-    audit.record(
-        session,
-        actor=actor,
-        action="centre.status",
-        entity="centre",
-        entity_id=centre.id,
-        centre_id=centre.id,
-        before=before,
-        after=after,
-    )
+    _changed(session, centre, "centre.status", before, after, actor=actor)
 
 
 async def update_unit(
@@ -370,9 +241,6 @@ async def update_unit(
     return True
 
 
-_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
-
-
 async def set_languages(
     session: AsyncSession, centre: Centre, codes: list[str], *, actor: str
 ) -> bool:
@@ -387,65 +255,29 @@ async def set_languages(
         return False
     before = {"languages": list(centre.languages)}
     centre.languages = cleaned
+    _changed(session, centre, "centre.languages", before, {"languages": cleaned}, actor=actor)
+    return True
+
+
+def _changed(
+    session: AsyncSession,
+    centre: Centre,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    actor: str,
+) -> None:
+    """A change made to `centre`'s row: a new version, its time, and `action` audited."""
     centre.version += 1
     centre.updated_at = utcnow()
     audit.record(
         session,
         actor=actor,
-        action="centre.languages",
+        action=action,
         entity="centre",
         entity_id=centre.id,
         centre_id=centre.id,
         before=before,
-        after={"languages": cleaned},
+        after=after,
     )
-    return True
-
-
-async def get_unit(session: AsyncSession, unit_id: int) -> Unit:
-    """The unit with this id; raises NotFound."""
-    unit = await session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound("No such unit")
-    return unit
-
-
-async def find_unit(session: AsyncSession, centre_id: str, kind: str) -> Unit:
-    """A centre's unit of one kind ("women" or "men"); raises NotFound naming both."""
-    unit = await session.scalar(select(Unit).where(Unit.centre_id == centre_id, Unit.kind == kind))
-    if unit is None:
-        raise NotFound(f"No {kind[:10]!r} unit at centre {centre_id[:64]!r}")
-    return unit
-
-
-async def unit_centres(
-    session: AsyncSession, unit_ids: Iterable[int] | None = None
-) -> dict[int, str]:
-    """The centre id of each unit (of every unit when `unit_ids` is None)."""
-    query = select(Unit.id, Unit.centre_id)
-    if unit_ids is not None:
-        query = query.where(Unit.id.in_(list(unit_ids)))
-    return {unit_id: centre_id for unit_id, centre_id in await session.execute(query)}
-
-
-async def centre_names(session: AsyncSession) -> dict[str, str]:
-    """Every centre's name by its id."""
-    return {
-        centre_id: name for centre_id, name in await session.execute(select(Centre.id, Centre.name))
-    }
-
-
-async def adviser_details(
-    session: AsyncSession, centre_ids: Iterable[str]
-) -> dict[str, dict[str, str | None]]:
-    """What advisers see beyond the public page (the intake phone, notes), by centre id."""
-    rows = await session.scalars(select(Centre).where(Centre.id.in_(list(centre_ids))))
-    return {c.id: {"intake_phone": c.intake_phone, "adviser_notes": c.adviser_notes} for c in rows}
-
-
-async def find_centre(session: AsyncSession, centre_id: str) -> Centre:
-    """The centre row (without loading its units); raises NotFound."""
-    centre = await session.get(Centre, centre_id)
-    if centre is None:
-        raise NotFound("No such centre")
-    return centre
