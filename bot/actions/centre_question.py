@@ -112,7 +112,6 @@ def describe(
     (needs, children, free places), how old the numbers are, and the demo label."""
     language = wording.language_or_default(language)
     words = TEXT.get(language, TEXT["nb"])
-    card = wording.WORDS[language]
     asked_needs = understanding.read_needs(text)
     asks_children = understanding.mentions_children(text)
     asks_room = bool(set(understanding.tokens(text)) & _ROOM) or not (asked_needs or asks_children)
@@ -127,11 +126,8 @@ def describe(
             parts.append(_children(unit, words))
         if asks_room or "wheelchair" in asked_needs:
             parts.append(_numbers(unit, words, "wheelchair" in asked_needs))
-        status = _age(unit, now, language)
-        if unit.demo:
-            status += ". " + card["demo"]
         lines.append(f"{words.get('unit_' + unit.kind, unit.kind)}: " + "; ".join(parts) + ".")
-        lines.append(status + ".")
+        lines.append(wording.status(unit, now, language))
     phone = centre.phone or "116 006"
     lines.append(words["phone"].format(phone=phone))
     return "\n".join(lines)
@@ -161,18 +157,6 @@ def _numbers(unit: UnitInfo, words: dict[str, str], accessible: bool) -> str:
     if accessible:
         return words["free_accessible"].format(n=max(unit.free_accessible_rooms or 0, 0))
     return words["free"].format(n=max(unit.free_places, 0))
-
-
-def _age(unit: UnitInfo, now: datetime, language: str) -> str:
-    card = wording.WORDS[language]
-    if unit.as_of is None:
-        return card["no_numbers"]
-    minutes = max(0, int((now - unit.as_of).total_seconds() // 60))
-    if unit.stale:
-        return card["stale"].format(n=minutes // 60)
-    if minutes < 120:
-        return card["fresh_minutes"].format(n=minutes)
-    return card["fresh_hours"].format(n=minutes // 60)
 
 
 class AskCentre(Configured, Action):

@@ -55,8 +55,8 @@ WORDS = {
 def summary(slots: Mapping[str, Any], language: str) -> str | None:
     """The summary in `language` (Bokmål for Northern Sami: VO-linjen speaks Norwegian), or
     None when the person has told nothing yet."""
-    words = WORDS[language if language in WORDS else "nb"]
     language = language if language in WORDS else "nb"
+    words = WORDS[language]
     lines = []
     place = slots.get("place_name") or slots.get("place")
     if place:

@@ -8,6 +8,7 @@ API's English `text` as the fallback), how fresh the numbers are.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from actions.registry_client import Reason, Result
 
@@ -282,16 +283,35 @@ def reason(item: Reason, language: str) -> str:
         return item.text
 
 
-def freshness(result: Result, now: datetime, language: str) -> str:
+class Numbers(Protocol):
+    """Free places as the registry reports them: a search result or one unit of a centre."""
+
+    @property
+    def as_of(self) -> datetime | None: ...
+    @property
+    def stale(self) -> bool: ...
+    @property
+    def demo(self) -> bool: ...
+
+
+def freshness(numbers: Numbers, now: datetime, language: str) -> str:
     words = WORDS[language_or_default(language)]
-    if result.as_of is None:
+    if numbers.as_of is None:
         return words["no_numbers"]
-    minutes = max(0, int((now - result.as_of).total_seconds() // 60))
-    if result.stale:
+    minutes = max(0, int((now - numbers.as_of).total_seconds() // 60))
+    if numbers.stale:
         return words["stale"].format(n=minutes // 60)
     if minutes < 120:
         return words["fresh_minutes"].format(n=minutes)
     return words["fresh_hours"].format(n=minutes // 60)
+
+
+def status(numbers: Numbers, now: datetime, language: str) -> str:
+    """How fresh the numbers are, and the demo label when they are demo data: one sentence."""
+    text = freshness(numbers, now, language)
+    if numbers.demo:
+        text += ". " + WORDS[language_or_default(language)]["demo"]
+    return text + "."
 
 
 def result_card(number: int, result: Result, now: datetime, language: str) -> str:
@@ -319,10 +339,7 @@ def result_card(number: int, result: Result, now: datetime, language: str) -> st
         lines.append(f"{words['fits']}: " + "; ".join(fits))
     if missing:
         lines.append(f"{words['missing']}: " + "; ".join(missing))
-    status = freshness(result, now, language)
-    if result.demo:
-        status += ". " + words["demo"]
-    lines.append(status + ".")
+    lines.append(status(result, now, language))
     return "\n".join(lines)
 
 
