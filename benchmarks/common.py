@@ -1,16 +1,23 @@
-"""Shared set-up for the benchmarks: a throw-away PostgreSQL database with centres and tokens."""
+"""Shared set-up for the benchmarks: a throw-away PostgreSQL database with centres and tokens,
+uvicorn workers on it, a listener on a worker's live stream, and the latency summary."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 from sqlalchemy.engine import make_url
 
 from capacity import accounts, migrate, registry
@@ -88,14 +95,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_worker(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+def start_worker(
+    env: dict[str, str], app: str = "web.app:create_app", port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve `app` (an app factory) with uvicorn on `port` (a free one by default); returns
+    the process and its base URL once it takes connections. SystemExit when it does not."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "web.app:create_app",
+            app,
             "--factory",
             "--port",
             str(port),
@@ -113,9 +124,67 @@ def start_worker(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
             return process, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("worker did not start")
+    process.kill()
+    raise SystemExit(f"{app} did not start")
+
+
+@contextmanager
+def workers(url: str, count: int = 2) -> Iterator[list[str]]:
+    """`count` workers of the app on the database at `url`, sharing Redis (db 15 of the local
+    server) for live updates; yields their base URLs and stops them afterwards."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVN_")}
+    env.update(
+        HAVN_DATABASE_URL=url,
+        HAVN_DATA_DIR="/tmp/havn-bench",
+        HAVN_SECRET_KEY="b" * 40,
+        HAVN_REDIS_URL="redis://127.0.0.1:6379/15",
+        HAVN_FEED_POLL_SECONDS="30",
+    )
+    started: list[tuple[subprocess.Popen[bytes], str]] = []
+    try:
+        for _ in range(count):
+            started.append(start_worker(env))
+        yield [base for _, base in started]
+    finally:
+        for process, _ in started:
+            process.terminate()
+            process.wait()
+
+
+async def listen(
+    client: httpx.AsyncClient,
+    base: str,
+    centre: str,
+    on_event: Callable[[dict[str, Any], float], bool],
+) -> asyncio.Task[None]:
+    """Follow the worker's live stream for `centre` in a task: `on_event(event, arrived)` for
+    each event (`arrived` from time.perf_counter) until it returns True. Returns once the
+    stream is open and has had half a second to settle."""
+    ready = asyncio.Event()
+
+    async def follow() -> None:
+        async with client.stream("GET", f"{base}/events?centre={centre}") as stream:
+            ready.set()
+            async for line in stream.aiter_lines():
+                if line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    if on_event(event, time.perf_counter()):
+                        return
+
+    task = asyncio.create_task(follow())
+    await ready.wait()
+    await asyncio.sleep(0.5)
+    return task
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def latency(ms: list[float]) -> str:
+    """Median, p99 and maximum of latencies in milliseconds, for one line of a report."""
+    return (
+        f"p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
+        f"max {max(ms):.1f} ms"
+    )

@@ -12,14 +12,12 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import quote
 
+from benchmarks.common import start_worker
 from capacity import demo, migrate
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
@@ -46,40 +44,6 @@ request = function()
   return wrk.format("GET", paths[(counter %% #paths) + 1])
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--factory",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT.parent,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{app} did not start")
 
 
 def wrk(url: str, script: str | None = None) -> tuple[float, float]:
@@ -152,11 +116,10 @@ def main() -> None:
             ("GET /api/v1/search", "web.app:create_app", "/", str(script)),
             ("GET / (results page, HTML)", "web.app:create_app", "/", str(page_script)),
         ):
-            port = free_port()
-            process = serve(app, port, env)
+            process, base = start_worker(env, app)
             try:
-                wrk(f"http://127.0.0.1:{port}{path}", lua)  # warm-up run, discarded
-                results[name] = wrk(f"http://127.0.0.1:{port}{path}", lua)
+                wrk(f"{base}{path}", lua)  # warm-up run, discarded
+                results[name] = wrk(f"{base}{path}", lua)
             finally:
                 process.terminate()
                 process.wait()

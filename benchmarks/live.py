@@ -4,66 +4,47 @@ Two uvicorn workers share a PostgreSQL database and Redis (db 15 of the local se
 1,000 sequential updates go to worker A; a subscriber of worker B's /events notes when each
 arrives. Latency is measured from just before the update is sent (so it includes the whole
 request) to the event at B. Then 8 concurrent clients update 40 centres through worker A.
-Run on demand: `.venv/bin/python benchmarks/live.py`.
+Run on demand: `.venv/bin/python -m benchmarks.live [updates]` (1,000 by default).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import statistics
+import sys
 import time
+from typing import Any
 
 import httpx
 
-from benchmarks.common import fresh_database, percentile, seed, start_worker
+from benchmarks.common import fresh_database, latency, listen, seed, workers
 
 UPDATES = 1000
 
 
-async def main() -> None:
+async def main(updates: int = UPDATES) -> None:
     url = await fresh_database()
     tokens = await seed(url, centres=40)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVN_")}
-    env.update(
-        HAVN_DATABASE_URL=url,
-        HAVN_DATA_DIR="/tmp/havn-bench",
-        HAVN_SECRET_KEY="b" * 40,
-        HAVN_REDIS_URL="redis://127.0.0.1:6379/15",
-        HAVN_FEED_POLL_SECONDS="30",
-    )
-    workers = [start_worker(env), start_worker(env)]
-    (_, a), (_, b) = workers
     sent: dict[int, float] = {}
     latencies: list[float] = []
-    try:
+    with workers(url) as (a, b):
         async with httpx.AsyncClient(timeout=30) as client:
             done = asyncio.Event()
 
-            async def listen() -> None:
-                async with client.stream("GET", f"{b}/events?centre=bench-0") as stream:
-                    ready.set()
-                    async for line in stream.aiter_lines():
-                        if line.startswith("data:"):
-                            json.loads(line[5:])  # one event per update, in commit order
-                            arrived = time.perf_counter()
-                            index = len(latencies)
-                            if index in sent:
-                                latencies.append(arrived - sent[index])
-                            if len(latencies) >= UPDATES:
-                                done.set()
-                                return
+            def arrived(_event: dict[str, Any], at: float) -> bool:
+                index = len(latencies)  # one event per update, in commit order
+                if index in sent:
+                    latencies.append(at - sent[index])
+                if len(latencies) >= updates:
+                    done.set()
+                    return True
+                return False
 
-            ready = asyncio.Event()
-            task = asyncio.create_task(listen())
-            await ready.wait()
-            await asyncio.sleep(0.5)
+            task = await listen(client, b, "bench-0", arrived)
             unit = f"{a}/api/v1/centres/bench-0/units/women/availability"
             headers = {"Authorization": f"Bearer {tokens['bench-0']}"}
             etag = (await client.get(unit)).headers["etag"]
             started = time.perf_counter()
-            for i in range(UPDATES):
+            for i in range(updates):
                 sent[i] = time.perf_counter()
                 response = await client.put(
                     unit,
@@ -77,7 +58,7 @@ async def main() -> None:
                 response.raise_for_status()
                 etag = response.headers["etag"]
             await asyncio.wait_for(done.wait(), 30)
-            sequential = UPDATES / (time.perf_counter() - started)
+            sequential = updates / (time.perf_counter() - started)
             task.cancel()
 
             async def writer(n: int, count: int) -> None:
@@ -98,19 +79,12 @@ async def main() -> None:
                         if reply.status_code == 200:
                             break
 
+            each = max(1, updates // 8)
             started = time.perf_counter()
-            await asyncio.gather(*(writer(n, 125) for n in range(8)))
-            concurrent = 1000 / (time.perf_counter() - started)
-    finally:
-        for process, _ in workers:
-            process.terminate()
-            process.wait()
+            await asyncio.gather(*(writer(n, each) for n in range(8)))
+            concurrent = 8 * each / (time.perf_counter() - started)
     ms = [value * 1000 for value in latencies]
-    print(
-        f"update → SSE at another worker over {len(ms)} updates: "
-        f"p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
-        f"max {max(ms):.1f} ms"
-    )
+    print(f"update → SSE at another worker over {len(ms)} updates: {latency(ms)}")
     print(
         f"updates/s on PostgreSQL through HTTP: {sequential:.0f} sequential (one client), "
         f"{concurrent:.0f} with 8 concurrent clients (GET + PUT each)"
@@ -118,4 +92,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(*(int(arg) for arg in sys.argv[1:2])))

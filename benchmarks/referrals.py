@@ -5,22 +5,22 @@ centre's staff member is signed in at worker B with its dashboard's live stream 
 adviser sends referrals (to that centre and another) through worker A's API, one at a time.
 Latency counts from just before the POST to the moment the staff dashboard's live section,
 refreshed on the `referral.asked` event as the browser does (an htmx GET of the section),
-has come back showing the new request. Run on demand: `.venv/bin/python benchmarks/referrals.py`.
+has come back showing the new request. Run on demand:
+`.venv/bin/python -m benchmarks.referrals [referrals]` (200 by default).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import re
-import statistics
+import sys
 import time
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
-from benchmarks.common import fresh_database, percentile, seed, start_worker
+from benchmarks.common import fresh_database, latency, listen, seed, workers
 from capacity import accounts
 from capacity.db import create_engine, session_factory
 from capacity.models import utcnow
@@ -61,44 +61,27 @@ async def sign_in(client: httpx.AsyncClient, base: str) -> None:
     assert reply.status_code == 303, reply.text
 
 
-async def main() -> None:
+async def main(referrals: int = REFERRALS) -> None:
     url = await fresh_database()
     await seed(url, centres=2, beds=1000)  # 500 free at each: every referral fits
     adviser = await people(url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVN_")}
-    env.update(
-        HAVN_DATABASE_URL=url,
-        HAVN_DATA_DIR="/tmp/havn-bench",
-        HAVN_SECRET_KEY="b" * 40,
-        HAVN_REDIS_URL="redis://127.0.0.1:6379/15",
-        HAVN_FEED_POLL_SECONDS="30",
-    )
-    workers = [start_worker(env), start_worker(env)]
-    (_, a), (_, b) = workers
     latencies: list[float] = []
     events: asyncio.Queue[float] = asyncio.Queue()
-    try:
+
+    def arrived(change: dict[str, Any], at: float) -> bool:
+        if change.get("action") == "referral.asked":
+            events.put_nowait(at)
+        return False
+
+    with workers(url) as (a, b):
         async with (
             httpx.AsyncClient(timeout=30) as staff,
             httpx.AsyncClient(timeout=30) as sender,
         ):
             await sign_in(staff, b)
-            ready = asyncio.Event()
-
-            async def listen() -> None:
-                async with staff.stream("GET", f"{b}/events?centre=bench-0") as stream:
-                    ready.set()
-                    async for line in stream.aiter_lines():
-                        if line.startswith("data:"):
-                            change = json.loads(line[5:])
-                            if change.get("action") == "referral.asked":
-                                events.put_nowait(time.perf_counter())
-
-            task = asyncio.create_task(listen())
-            await ready.wait()
-            await asyncio.sleep(0.5)
+            task = await listen(staff, b, "bench-0", arrived)
             section = {"HX-Request": "true", "HX-Target": "referrals", "Havn-Live": "refresh"}
-            for _ in range(REFERRALS):
+            for _ in range(referrals):
                 started = time.perf_counter()
                 reply = await sender.post(
                     f"{a}/api/v1/referrals",
@@ -118,17 +101,9 @@ async def main() -> None:
                 assert f'id="referral-{asked}"' in shown
                 latencies.append(time.perf_counter() - started)
             task.cancel()
-    finally:
-        for process, _ in workers:
-            process.terminate()
-            process.wait()
     ms = [value * 1000 for value in latencies]
-    print(
-        f"referral → staff screen at another worker over {len(ms)} referrals: "
-        f"p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
-        f"max {max(ms):.1f} ms"
-    )
+    print(f"referral → staff screen at another worker over {len(ms)} referrals: {latency(ms)}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(*(int(arg) for arg in sys.argv[1:2])))
