@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ from capacity.geocoder import Gazetteer
 from capacity.models import Centre, ServedMunicipality, Unit, utcnow
 
 ROOT = Path(__file__).parent.parent
+PASSWORD = "benchmark password, long enough"
 BASE = os.environ.get("HAVN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/havn_bench")
 
 
@@ -87,6 +89,36 @@ async def seed(url: str, centres: int, beds: int = 100) -> dict[str, str]:
         await session.commit()
     await engine.dispose()
     return tokens
+
+
+async def staff_member(url: str, centre_id: str) -> None:
+    """A staff member of `centre_id` (username "bench-staff"), to sign in with `sign_in`."""
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        await accounts.create_user(
+            session,
+            username="bench-staff",
+            display_name="Bench Staff",
+            role="staff",
+            centre_id=centre_id,
+            password=PASSWORD,
+            actor="bench-staff",
+        )
+        await session.commit()
+    await engine.dispose()
+
+
+async def sign_in(client: httpx.AsyncClient, base: str) -> None:
+    """Sign `client` in at the worker as "bench-staff": its live stream then carries every
+    change of the staff member's centre, not only the coalesced signal anonymous pages get."""
+    page = (await client.get(f"{base}/login")).text
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    reply = await client.post(
+        f"{base}/login",
+        data={"csrf": found.group(1), "username": "bench-staff", "password": PASSWORD},
+    )
+    assert reply.status_code == 303, reply.text
 
 
 def free_port() -> int:

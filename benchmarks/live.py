@@ -1,8 +1,9 @@
 """Live-update latency across worker processes, and update throughput on PostgreSQL.
 
 Two uvicorn workers share a PostgreSQL database and Redis (db 15 of the local server).
-1,000 sequential updates go to worker A; a subscriber of worker B's /events notes when each
-arrives. Latency is measured from just before the update is sent (so it includes the whole
+1,000 sequential updates go to worker A; a staff member of the centre, signed in at worker B,
+follows its /events and notes when each arrives (an anonymous stream gets only a coalesced
+signal). Latency is measured from just before the update is sent (so it includes the whole
 request) to the event at B. Then 8 concurrent clients update 40 centres through worker A.
 Run on demand: `.venv/bin/python -m benchmarks.live [updates]` (1,000 by default).
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.common import fresh_database, latency, listen, seed, workers
+from benchmarks.common import fresh_database, latency, listen, seed, sign_in, staff_member, workers
 
 UPDATES = 1000
 
@@ -24,10 +25,14 @@ UPDATES = 1000
 async def main(updates: int = UPDATES) -> None:
     url = await fresh_database()
     tokens = await seed(url, centres=40)
+    await staff_member(url, "bench-0")
     sent: dict[int, float] = {}
     latencies: list[float] = []
     with workers(url) as (a, b):
-        async with httpx.AsyncClient(timeout=30) as client:
+        async with (
+            httpx.AsyncClient(timeout=30) as client,
+            httpx.AsyncClient(timeout=30) as staff,
+        ):
             done = asyncio.Event()
 
             def arrived(_event: dict[str, Any], at: float) -> bool:
@@ -39,7 +44,8 @@ async def main(updates: int = UPDATES) -> None:
                     return True
                 return False
 
-            task = await listen(client, b, "bench-0", arrived)
+            await sign_in(staff, b)  # an anonymous stream gets only a coalesced signal
+            task = await listen(staff, b, "bench-0", arrived)
             unit = f"{a}/api/v1/centres/bench-0/units/women/availability"
             headers = {"Authorization": f"Bearer {tokens['bench-0']}"}
             etag = (await client.get(unit)).headers["etag"]

@@ -12,7 +12,6 @@ has come back showing the new request. Run on demand:
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import time
 from datetime import timedelta
@@ -20,28 +19,25 @@ from typing import Any
 
 import httpx
 
-from benchmarks.common import fresh_database, latency, listen, seed, workers
+from benchmarks.common import (
+    fresh_database,
+    latency,
+    listen,
+    seed,
+    sign_in,
+    staff_member,
+    workers,
+)
 from capacity import accounts
 from capacity.db import create_engine, session_factory
 from capacity.models import utcnow
 
 REFERRALS = 200
-PASSWORD = "benchmark password, long enough"
 
 
-async def people(url: str) -> str:
-    """A staff member of bench-0 (their own password) and an adviser token."""
+async def adviser_token(url: str) -> str:
     engine = create_engine(url)
     async with session_factory(engine)() as session:
-        await accounts.create_user(
-            session,
-            username="bench-staff",
-            display_name="Bench Staff",
-            role="staff",
-            centre_id="bench-0",
-            password=PASSWORD,
-            actor="bench-staff",
-        )
         _, token = await accounts.create_token(
             session, name="bench-adviser", role="adviser", centre_id=None, actor="bench"
         )
@@ -50,21 +46,11 @@ async def people(url: str) -> str:
     return token
 
 
-async def sign_in(client: httpx.AsyncClient, base: str) -> None:
-    page = (await client.get(f"{base}/login")).text
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None
-    reply = await client.post(
-        f"{base}/login",
-        data={"csrf": found.group(1), "username": "bench-staff", "password": PASSWORD},
-    )
-    assert reply.status_code == 303, reply.text
-
-
 async def main(referrals: int = REFERRALS) -> None:
     url = await fresh_database()
     await seed(url, centres=2, beds=1000)  # 500 free at each: every referral fits
-    adviser = await people(url)
+    await staff_member(url, "bench-0")
+    adviser = await adviser_token(url)
     latencies: list[float] = []
     events: asyncio.Queue[float] = asyncio.Queue()
 
