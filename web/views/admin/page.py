@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from capacity import accounts, aftercare, registry
 from capacity.errors import Conflict, Forbidden, InvalidInput, NotFound
-from capacity.models import AFTERCARE_KINDS, Centre, User
+from capacity.models import AFTERCARE_KINDS, UNIT_KINDS, Centre, User
 from web.auth import csrf_token, current_user, form
 from web.forms import failed
 from web.state import pages, services
@@ -62,6 +62,9 @@ async def _context(request: Request, user: User) -> dict[str, Any]:
         "message": None,
         "new_token": None,
         "places": {c.id: _place_note(request, c) for c in centres},
+        "units": {
+            c.id: sorted(c.units, key=lambda unit: UNIT_KINDS.index(unit.kind)) for c in centres
+        },
     }
 
 
