@@ -104,7 +104,9 @@ def parse_service(values: dict[str, Any], gazetteer: Gazetteer) -> dict[str, Any
         raise InvalidInput("kind is not one of the known kinds of help", field="kind")
     code = text("municipality_code")
     if code is not None and gazetteer.municipality(code, country) is None:
-        raise InvalidInput("municipality_code is not a municipality of that country", field=code)
+        raise InvalidInput(
+            "municipality_code is not a municipality of that country", field="municipality_code"
+        )
     parsed: dict[str, Any] = {"country": country, "kind": kind, "municipality_code": code}
     for key, limit in LIMITS.items():
         value = text(key)

@@ -11,7 +11,14 @@ from starlette.staticfiles import StaticFiles
 from web import events, ops
 from web.api import availability, centres, export, holds, referrals, search
 from web.api.openapi import openapi
-from web.views import account, admin, chat, console, public, staff
+from web.views import account, chat, console, public, staff
+from web.views.admin import centres as admin_centres
+from web.views.admin import directory as admin_directory
+from web.views.admin import gaps as admin_gaps
+from web.views.admin import page as admin_page
+from web.views.admin import people as admin_people
+from web.views.admin import units as admin_units
+from web.views.admin.page import action
 
 STATIC = Path(__file__).parent / "static"
 
@@ -90,28 +97,45 @@ ROUTES: list[BaseRoute] = [
     Route("/console/stats", console.statistics, methods=["GET"]),
     Route("/console/stats.csv", console.statistics, methods=["GET"]),
     # Administrators
-    Route("/admin", admin.admin_page, methods=["GET"]),
-    Route("/admin/centres", admin.action(admin.create_centre), methods=["POST"]),
-    Route("/admin/centres/{centre_id}", admin.action(admin.edit_centre), methods=["POST"]),
-    Route("/admin/users", admin.action(admin.create_user), methods=["POST"]),
+    Route("/admin", admin_page.admin_page, methods=["GET"]),
+    Route("/admin/centres", action(admin_centres.create_centre), methods=["POST"]),
     Route(
-        "/admin/users/{user_id:int}/password", admin.action(admin.reset_password), methods=["POST"]
-    ),
-    Route("/admin/users/{user_id:int}/active", admin.action(admin.set_active), methods=["POST"]),
-    Route(
-        "/admin/users/{user_id:int}/two-factor",
-        admin.action(admin.reset_two_factor),
+        "/admin/centres/{centre_id}",
+        action(admin_centres.edit_centre, admin_centres.EDIT_FORM),
         methods=["POST"],
     ),
-    Route("/admin/tokens", admin.action(admin.create_token), methods=["POST"]),
-    Route("/admin/tokens/{token_id}/revoke", admin.action(admin.revoke_token), methods=["POST"]),
-    Route("/admin/aftercare", admin.action(admin.add_aftercare), methods=["POST"]),
     Route(
-        "/admin/aftercare/{service_id:int}", admin.action(admin.edit_aftercare), methods=["POST"]
+        "/admin/centres/{centre_id}/flats",
+        action(admin_units.add_flats, admin_units.ADD_FORM),
+        methods=["POST"],
     ),
-    Route("/admin/import", admin.action(admin.import_csv, upload=True), methods=["POST"]),
-    Route("/admin/export.csv", admin.export_csv, methods=["GET"]),
-    Route("/admin/gaps", admin.gaps_page, methods=["GET"]),
-    Route("/admin/gaps.csv", admin.gaps_csv, methods=["GET"]),
-    Route("/admin/gaps/{code}", admin.fix_gap, methods=["POST"]),
+    Route("/admin/users", action(admin_people.create_user), methods=["POST"]),
+    Route(
+        "/admin/users/{user_id:int}/password",
+        action(admin_people.reset_password),
+        methods=["POST"],
+    ),
+    Route("/admin/users/{user_id:int}/active", action(admin_people.set_active), methods=["POST"]),
+    Route(
+        "/admin/users/{user_id:int}/two-factor",
+        action(admin_people.reset_two_factor),
+        methods=["POST"],
+    ),
+    Route("/admin/tokens", action(admin_people.create_token), methods=["POST"]),
+    Route("/admin/tokens/{token_id}/revoke", action(admin_people.revoke_token), methods=["POST"]),
+    Route(
+        "/admin/aftercare",
+        action(admin_directory.add_aftercare, admin_directory.NEW_FORM),
+        methods=["POST"],
+    ),
+    Route(
+        "/admin/aftercare/{service_id:int}",
+        action(admin_directory.edit_aftercare, admin_directory.EDIT_FORM),
+        methods=["POST"],
+    ),
+    Route("/admin/import", action(admin_centres.import_csv, upload=True), methods=["POST"]),
+    Route("/admin/export.csv", admin_centres.export_csv, methods=["GET"]),
+    Route("/admin/gaps", admin_gaps.gaps_page, methods=["GET"]),
+    Route("/admin/gaps.csv", admin_gaps.gaps_csv, methods=["GET"]),
+    Route("/admin/gaps/{code}", admin_gaps.fix_gap, methods=["POST"]),
 ]

@@ -29,7 +29,17 @@ from web.i18n import (
     reviewed,
     translations,
 )
-from web.wording import ACTIONS, CHANGED_FIELDS, GROUPS, NEEDS, REASONS, STATUS_VALUES
+from web.wording import (
+    ACTIONS,
+    AFTERCARE_KINDS,
+    CHANGED_FIELDS,
+    GROUPS,
+    NEEDS,
+    REASONS,
+    REFERRERS,
+    STATUS_VALUES,
+    UNIT_KINDS,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -166,6 +176,12 @@ class Pages:
             "action_label": lambda code: gettext(ACTIONS[code]) if code in ACTIONS else code,
             "status_label": lambda code: gettext(STATUS_VALUES[code]),
             "status_values": STATUS_VALUES,
+            # Registry codes in words; an unknown code shows as itself rather than failing.
+            "unit_label": lambda code: gettext(UNIT_KINDS[code]) if code in UNIT_KINDS else code,
+            "referrer_label": lambda code: gettext(REFERRERS[code]) if code in REFERRERS else code,
+            "aftercare_kind": (
+                lambda code: gettext(AFTERCARE_KINDS[code]) if code in AFTERCARE_KINDS else code
+            ),
             "field_label": lambda field: Markup(" · ").join(
                 gettext(CHANGED_FIELDS[part]) if part in CHANGED_FIELDS else part
                 for part in field.split(".")

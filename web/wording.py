@@ -51,6 +51,31 @@ NEEDS = {
     Need.VISION: N_("vision support"),
 }
 
+# A centre's units by kind (capacity.models.UNIT_KINDS).
+UNIT_KINDS = {
+    "women": N_("Women's unit"),
+    "men": N_("Men's unit"),
+    "transitional": N_("Transitional flats (after the stay)"),
+}
+
+# Whom a person asks for a transitional flat (capacity.models.REFERRERS).
+REFERRERS = {
+    "centre": N_("The crisis centre"),
+    "municipality": N_("The municipality"),
+}
+
+# The aftercare directory's kinds of help (capacity.models.AFTERCARE_KINDS), in that order.
+AFTERCARE_KINDS = {
+    "centre_follow_up": N_("Follow-up from the crisis centre"),
+    "housing": N_("Housing"),
+    "nav": N_("NAV (money and social services)"),
+    "family_counselling": N_("Family counselling"),
+    "legal_aid": N_("Free legal aid"),
+    "children": N_("Support for children"),
+    "peer_network": N_("Meeting others in the same situation"),
+    "aftercare_programme": N_("Aftercare programme"),
+}
+
 GROUPS = {
     "now": N_("Can take you now"),
     "call": N_("Call to check"),

@@ -28,7 +28,7 @@ from capacity.exchange.csv import (
 )
 from capacity.exchange.hsds import export_hsds
 from capacity.geocoder import Gazetteer
-from capacity.models import UNIT_KINDS, Centre, ServedMunicipality, Unit, utcnow
+from capacity.models import REFERRERS, UNIT_KINDS, Centre, ServedMunicipality, Unit, utcnow
 
 __all__ = [
     "ImportReport",
@@ -38,6 +38,9 @@ __all__ = [
     "import_centres_csv",
     "update_centre",
 ]
+
+# What only transitional flats have: the usual stay and whom a person asks (capacity.models).
+FLAT_FIELDS = ("stay_months", "referred_by")
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,20 @@ def _check_units(row: CentreRow, centre: Centre | None) -> list[RowError]:
     return errors
 
 
+def _check_flats(values: dict[str, Any]) -> None:
+    """Refuse what the units table's constraints would (stay_months, referred_by)."""
+    months = values.get("stay_months")
+    if months is not None and (
+        isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 60
+    ):
+        message = "The usual stay is a whole number of months from 1 to 60, or empty"
+        raise InvalidInput(message, field="transitional_stay_months")
+    referrer = values.get("referred_by")
+    if referrer is not None and referrer not in REFERRERS:
+        message = "Who refers is the crisis centre or the municipality"
+        raise InvalidInput(message, field="transitional_referred_by")
+
+
 def _below_free(unit: Unit | None, sizes: dict[str, Any]) -> list[tuple[str, int]]:
     """The sizes in `sizes` smaller than the unit's free places now, with those places."""
     numbers = unit.availability if unit is not None else None
@@ -188,17 +205,22 @@ async def update_centre(
 
     `centre` must be loaded with its units, their availability and municipalities
     (registry.get_centre). `changes` holds already validated values: centre fields by name,
-    "serves" (municipality codes) and "units" ({kind: {field: value}}; a new kind adds a unit).
-    Returns False, writing nothing, when nothing differs. Raises InvalidInput for an unknown
-    key, a size below the free places reported now (as registry.update_unit does), or a
-    point finer than the public one (location.require_public).
+    "serves" (municipality codes) and "units" ({kind: {field: value}}; a new kind adds a unit;
+    transitional flats also take FLAT_FIELDS). Returns False, writing nothing, when nothing
+    differs. Raises InvalidInput for an unknown key, a size below the free places reported
+    now (as registry.update_unit does), a usual stay outside 1-60 months or an unknown
+    referrer (field "transitional_<name>"), or a point finer than the public one
+    (location.require_public).
     """
     unknown = set(changes) - EDITABLE - {"serves", "units"}
     unit_changes: dict[str, dict[str, Any]] = changes.get("units") or {}
     unknown |= {kind for kind in unit_changes if kind not in UNIT_KINDS}
-    unknown |= {name for values in unit_changes.values() for name in values} - set(UNIT_FIELDS)
+    for kind, values in unit_changes.items():
+        allowed = set(UNIT_FIELDS) | (set(FLAT_FIELDS) if kind == "transitional" else set())
+        unknown |= set(values) - allowed
     if unknown:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}", field=min(unknown))
+    _check_flats(unit_changes.get("transitional", {}))
     fields = {k: v for k, v in changes.items() if k in EDITABLE and getattr(centre, k) != v}
     if "latitude" in fields or "longitude" in fields:
         location.require_public(

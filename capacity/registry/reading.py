@@ -30,7 +30,10 @@ async def list_centres(session: AsyncSession, country: str | None = None) -> lis
 
 
 async def get_centre(session: AsyncSession, centre_id: str) -> Centre:
-    """The centre with its units and numbers; raises NotFound."""
+    """The centre with its units and numbers; raises NotFound (also for an id no centre can
+    have: longer than the column, or with a NUL, which PostgreSQL refuses to compare)."""
+    if len(centre_id) > 64 or "\x00" in centre_id:
+        raise NotFound(f"No centre {centre_id[:64]!r}")
     centre = await session.scalar(
         select(Centre)
         .where(Centre.id == centre_id)

@@ -248,6 +248,61 @@ def test_the_admin_form_refuses_hostile_input_and_keeps_nothing(
     assert page.select("main script") == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("website", "javascript:alert(document.cookie)"),
+        ("municipality_code", "9999"),
+        ("kind", "shelter"),
+        ("source_date", "2999-12-31"),
+        ("phone", "call me"),
+        ("name", "x" * 700),
+    ],
+)
+def test_the_aftercare_form_shows_its_message_by_the_field_and_keeps_what_was_typed(
+    client: TestClient, field: str, value: str
+) -> None:
+    login(client, "admin")
+    client.get("/admin", params={"lang": "en"})
+    response = admin_post(client, "/admin/aftercare", **(NEW | {field: value}))
+    assert response.status_code == 422
+    page = soup(response)
+    control = page.select_one(f"#aftercare-new [name={field}]")
+    assert control is not None and control.get("aria-invalid") == "true"
+    error = page.select_one(f"#{control['aria-describedby']}")
+    assert error is not None and error.get_text(strip=True)
+    assert page.select("p.problem") == [error]  # by the field, not at the top
+    kept = page.select_one("#aftercare-new [name=name]")
+    assert kept is not None and kept["value"] == (NEW | {field: value})["name"]
+    chosen = page.select_one("#aftercare-new [name=kind] option[selected]")
+    assert field == "kind" or (chosen is not None and chosen["value"] == "nav")
+    # The kinds of help are words, not codes.
+    options = [o.get_text(strip=True) for o in page.select("#aftercare-new [name=kind] option")]
+    assert "NAV (money and social services)" in options and "nav" not in options
+
+
+def test_a_failed_edit_of_a_service_opens_its_form_with_the_message_by_the_field(
+    client: TestClient,
+) -> None:
+    login(client, "admin")
+    page = soup(client.get("/admin", params={"lang": "en"}))
+    form = page.select_one("form[action^='/admin/aftercare/']")
+    assert form is not None
+    sent = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    for choice in form.select("select[name]"):  # as shown: the service's country and kind
+        sent[str(choice["name"])] = str(choice.select_one("option[selected]")["value"])  # type: ignore[index]
+    sent["website"] = "javascript:alert(1)"
+    response = client.post(str(form["action"]), data=sent, follow_redirects=False)
+    assert response.status_code == 422
+    shown = soup(response).select_one(f"form[action='{form['action']}']")
+    assert shown is not None
+    control = shown.select_one("[name=website]")
+    assert control is not None and control.get("aria-invalid") == "true"
+    assert control["value"] == "javascript:alert(1)"
+    details = shown.find_parent("details")
+    assert details is not None and details.has_attr("open")
+
+
 def test_only_an_admin_may_add_a_service(client: TestClient) -> None:
     login(client, "adviser")
     token = csrf_of(client.get("/console").text)
