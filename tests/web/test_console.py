@@ -382,3 +382,44 @@ def test_every_live_section_follows_one_contract(client: TestClient) -> None:
     # The staff block answers a refresh with the counters themselves, not a whole page.
     block = client.get("/staff", headers=LIVE).text
     assert "<html" not in block and BeautifulSoup(block, "html.parser").select("form.unit-card")
+
+
+# -- words, not codes ----------------------------------------------------------------------------
+
+
+def test_the_console_names_units_and_centres_in_words(client: TestClient) -> None:
+    login(client, "adviser")
+    form, fields = hold_form(client)
+    held = client.post(form["action"], data={**fields, "minutes": "90"})
+    page = soup(held)
+    where = [
+        row.select_one(".where").get_text(" ", strip=True)
+        for row in page.select("#results table.console-table tbody tr")
+    ]
+    assert where[0] == "Nordland · Botilbud for kvinner"
+    understood = page.select_one("#results .understood").get_text(" ", strip=True)
+    assert understood.endswith("Ansvarlig krisesenter: Bodø krisesenter")  # a name, not "bodo"
+    # The hold is in the table near the top, in words, with its Oslo time.
+    [row] = page.select("#mine table.holds tbody tr")
+    assert (
+        row.select_one("th").get_text(" ", strip=True) == "Bodø krisesenter · Botilbud for kvinner"
+    )
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    assert cells[0] == "1" and re.fullmatch(r"\d\d:\d\d", cells[1]) and cells[2] == "adviser"
+    assert [b.get_text(strip=True) for b in row.select("button")] == ["Kommet fram", "Frigi"]
+    text = page.select_one("main").get_text(" ", strip=True)
+    for code in ("women", "transitional", " bodo", "oslo,"):
+        assert code not in text
+
+
+def test_unmet_needs_are_listed_in_words(client: TestClient) -> None:
+    client.get("/api/v1/search", params={"q": "Bodø", "gender": "man", "children": "4"})
+    client.get("/api/v1/search", params={"q": "Oslo", "needs": "substance_use"})
+    login(client, "adviser")
+    page = soup(client.get("/console/stats"))
+    listed = {li["data-key"]: li.get_text(strip=True) for li in page.select("ul.unmet li")}
+    assert listed["substance_use"] == "aktiv rusbruk: 1"
+    assert listed["man_with_children"] == "En mann med barn: 1"
+    assert listed["children"] == "Barn: 1"
+    table = page.select_one("table.history").get_text(" ", strip=True)
+    assert "substance_use" not in table and "man_with_children" not in table
