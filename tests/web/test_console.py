@@ -423,3 +423,19 @@ def test_unmet_needs_are_listed_in_words(client: TestClient) -> None:
     assert listed["children"] == "Barn: 1"
     table = page.select_one("table.history").get_text(" ", strip=True)
     assert "substance_use" not in table and "man_with_children" not in table
+
+
+def test_the_holds_refresh_live_with_the_advisers_own_section(client: TestClient) -> None:
+    """The holds table is part of the "mine" live section: a refresh of it brings the holds."""
+    login(client, "adviser")
+    form, fields = hold_form(client)
+    client.post(form["action"], data=fields)
+    mine = {"HX-Request": "true", "HX-Target": "mine", "Havn-Live": "refresh"}
+    block = client.get(fields["back"], headers=mine)
+    assert block.status_code == 200 and "<html" not in block.text
+    part = BeautifulSoup(block.text, "html.parser")
+    assert len(part.select("table.holds tbody tr")) == 1
+    assert part.select_one("table.console-table") is None  # the results are their own section
+    page = soup(client.get(fields["back"]))
+    assert page.select_one("section#mine[data-live] table.holds") is not None
+    assert page.select_one("section#results[data-live] table.holds") is None
