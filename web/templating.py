@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -33,15 +34,19 @@ from web.wording import (
     ACTIONS,
     AFTERCARE_KINDS,
     CHANGED_FIELDS,
+    CODED_VALUES,
     GROUPS,
     NEEDS,
     REASONS,
     REFERRERS,
-    STATUS_VALUES,
+    ROLES,
+    UNIT_ACCEPTS,
     UNIT_KINDS,
+    UNMET,
 )
 
 OSLO = ZoneInfo("Europe/Oslo")
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 def environment() -> Environment:
@@ -158,6 +163,27 @@ class Pages:
                 values["ago"] = since(as_of, now)
             return gettext(REASONS[item.code], **values)
 
+        def unit_kind(kind: str, accepts: bool = False) -> Markup:
+            """A unit's kind in words ("Women's unit"), or the heading over what it accepts."""
+            words = (UNIT_ACCEPTS if accepts else UNIT_KINDS).get(kind)
+            return gettext(words) if words else escape(kind)
+
+        def coded(field: str, value: object) -> Markup | None:
+            """A stored code in words by the field it is in ("kind": "women" is "Women's
+            unit", "languages": "ar" is Arabic); None when the value is no code we know."""
+            last = field.split(".")[-1]
+            if not isinstance(value, str):
+                return None
+            if last in ("language", "languages") and LANGUAGE_CODE.fullmatch(value):
+                return escape(language_name(value))
+            words = CODED_VALUES.get(last, {}).get(value)
+            return gettext(words) if words else None
+
+        def unmet_label(key: str) -> Markup:
+            """A detail of the unmet-need statistics (a need, children, a man) in words."""
+            words = UNMET.get(key) or CODED_VALUES["needs"].get(key)
+            return gettext(words) if words else escape(key)
+
         return {
             "_": gettext,
             "gettext": gettext,
@@ -174,10 +200,10 @@ class Pages:
             "needs_all": Need,
             "group_label": lambda group: gettext(GROUPS[group]),
             "action_label": lambda code: gettext(ACTIONS[code]) if code in ACTIONS else code,
-            "status_label": lambda code: gettext(STATUS_VALUES[code]),
-            "status_values": STATUS_VALUES,
-            # Registry codes in words; an unknown code shows as itself rather than failing.
-            "unit_label": lambda code: gettext(UNIT_KINDS[code]) if code in UNIT_KINDS else code,
+            "unit_kind": unit_kind,
+            "coded": coded,
+            "unmet_label": unmet_label,
+            "role_label": lambda code: gettext(ROLES[code]) if code in ROLES else code,
             "referrer_label": lambda code: gettext(REFERRERS[code]) if code in REFERRERS else code,
             "aftercare_kind": (
                 lambda code: gettext(AFTERCARE_KINDS[code]) if code in AFTERCARE_KINDS else code

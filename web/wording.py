@@ -51,7 +51,8 @@ NEEDS = {
     Need.VISION: N_("vision support"),
 }
 
-# A centre's units by kind (capacity.models.UNIT_KINDS).
+# A unit's kind (capacity.models.UNIT_KINDS) in words: its name, and the heading over what it
+# accepts. Every page names units through templating's `unit_kind`, never by the code.
 UNIT_KINDS = {
     "women": N_("Women's unit"),
     "men": N_("Men's unit"),
@@ -74,6 +75,41 @@ AFTERCARE_KINDS = {
     "children": N_("Support for children"),
     "peer_network": N_("Meeting others in the same situation"),
     "aftercare_programme": N_("Aftercare programme"),
+}
+
+UNIT_ACCEPTS = {
+    "women": N_("What the women's unit accepts"),
+    "men": N_("What the men's unit accepts"),
+    "transitional": N_("What the transitional flats accept"),
+}
+
+GENDERS = {
+    "woman": N_("A woman"),
+    "man": N_("A man"),
+    "other": N_("Someone else"),
+}
+
+# Who an account is (capacity.models.ROLES).
+ROLES = {
+    "staff": N_("Centre staff"),
+    "adviser": N_("Helpline adviser"),
+    "admin": N_("Administrator"),
+}
+
+# The fixed reasons a centre may give for saying no to a referral (capacity.DECLINE_REASONS).
+DECLINE_LABELS = {
+    "no_place": N_("No free place after all"),
+    "needs_not_met": N_("We cannot meet their needs"),
+    "too_close_to_danger": N_("Too close to the danger"),
+    "risk_assessment": N_("Our risk assessment"),
+    "other": N_("Another reason"),
+}
+
+# The unmet-need statistics' details (capacity.stats.unmet_labels) other than needs.
+UNMET = {
+    "children": N_("Children"),
+    "man": N_("A man"),
+    "man_with_children": N_("A man with children"),
 }
 
 GROUPS = {
@@ -211,4 +247,14 @@ STATUS_VALUES = {
     "accepted": N_("Accepted"),
     "declined": N_("Declined"),
     "withdrawn": N_("Withdrawn"),
+}
+
+# The history's coded values, by the (last part of the) field's name: words, not codes.
+CODED_VALUES: dict[str, dict[str, str]] = {
+    "status": STATUS_VALUES,
+    "kind": UNIT_KINDS,
+    "gender": GENDERS,
+    "role": ROLES,
+    "reason": DECLINE_LABELS,
+    "needs": {need.value: label for need, label in NEEDS.items()},
 }

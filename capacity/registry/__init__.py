@@ -27,6 +27,7 @@ from capacity.registry.reading import (
     get_unit,
     list_centres,
     unit_centres,
+    unit_names,
 )
 from capacity.registry.snapshot import UNIT_OFFERS, centre_facts, load_index, unit_facts
 
@@ -52,6 +53,7 @@ __all__ = [
     "set_status",
     "unit_centres",
     "unit_facts",
+    "unit_names",
     "unit_record",
     "update_unit",
 ]

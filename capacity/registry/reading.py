@@ -79,6 +79,16 @@ async def unit_centres(
     return {unit_id: centre_id for unit_id, centre_id in await session.execute(query)}
 
 
+async def unit_names(session: AsyncSession, unit_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """The centre's name and the unit's kind of each unit: (name, "women"), by unit id."""
+    query = (
+        select(Unit.id, Centre.name, Unit.kind)
+        .join(Centre, Centre.id == Unit.centre_id)
+        .where(Unit.id.in_(list(unit_ids)))
+    )
+    return {unit_id: (name, kind) for unit_id, name, kind in await session.execute(query)}
+
+
 async def centre_names(session: AsyncSession) -> dict[str, str]:
     """Every centre's name by its id."""
     return {

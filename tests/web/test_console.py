@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
 
 from capacity import registry
 from capacity.db import session_factory
 from capacity.geocoder import Gazetteer
+from capacity.models import Availability, Event, Hold
 from tests.helpers import csrf_of, login, make_centre, seed_people, soup
 
 NOTE = "Back door after 22:00, ask for the duty phone"
@@ -88,38 +90,165 @@ async def test_a_hold_from_the_console_shows_on_the_centre_dashboard_and_can_be_
         assert numbers is not None and (numbers.free_beds, numbers.held_beds) == (0, 0)
 
 
-def test_a_second_hold_on_the_last_places_is_refused_clearly(client: TestClient) -> None:
-    login(client, "adviser")
-    page = soup(client.get("/console", params={"q": "Bodø", "adults": "2"}))
+def hold_form(client: TestClient, **params: str) -> tuple[Tag, dict[str, str]]:
+    """The first hold form on the console for a search near Bodø, and its fields as sent."""
+    page = soup(client.get("/console", params={"q": "Bodø", **params}))
     form = page.select_one("form.hold-form")
-    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    assert form is not None
+    return form, {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+
+
+async def stored(engine: AsyncEngine) -> tuple[Any, ...]:
+    """Everything a hold could change: the holds, every unit's numbers, the audit trail."""
+    async with session_factory(engine)() as session:
+        holds = (await session.execute(select(Hold.id, Hold.status, Hold.places))).all()
+        numbers = (
+            await session.execute(
+                select(
+                    Availability.unit_id,
+                    Availability.free_beds,
+                    Availability.held_beds,
+                    Availability.held_family_rooms,
+                    Availability.version,
+                ).order_by(Availability.unit_id)
+            )
+        ).all()
+        events = await session.scalar(select(func.count(Event.id)))
+    return sorted(holds), numbers, events
+
+
+async def test_a_second_hold_on_the_last_places_comes_back_with_the_reason(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    login(client, "adviser")
+    form, fields = hold_form(client, adults="2")
     first = client.post(form["action"], data=fields, follow_redirects=False)
-    second = client.post(form["action"], data=fields, follow_redirects=False)
     assert "message=held" in first.headers["location"]
-    assert "message=full" in second.headers["location"]
+    before = await stored(engine)
+    second = client.post(form["action"], data=fields, follow_redirects=False)
+    assert second.status_code == 409
+    page = soup(second)
+    # Both places are held now, so the row has no hold form: the reason is at the top.
+    assert page.select_one("#hold-problem").get_text(strip=True) == (
+        "Det er ikke lenger nok ledige plasser der. Velg et annet krisesenter."
+    )
+    assert page.select_one("#results tr.responsible form.hold-form") is None
+    assert len(page.select("table.holds tbody tr")) == 1  # the first hold, near the top
+    assert await stored(engine) == before
+
+
+async def test_too_few_places_for_the_party_is_said_by_that_rows_hold_button(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    """Two places free; the form, sent for three adults, asks too many: the row can still
+    hold for the one adult searched for, so the reason is in that row's form."""
+    login(client, "adviser")
+    form, fields = hold_form(client)
+    before = await stored(engine)
+    response = client.post(
+        form["action"],
+        data={**fields, "adults": "3", "minutes": "45", "note": "by bus"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 409
+    again = soup(response).select_one(f"form.hold-form:has(input[value='{fields['unit_id']}'])")
+    message = again.select_one(f"#hold-{fields['unit_id']}-unit_id-error")
+    assert message is not None and message["role"] == "alert"
+    assert again.select_one("input[name=minutes]")["value"] == "45"
+    assert again.select_one("input[name=note]")["value"] == "by bus"
+    assert await stored(engine) == before
 
 
 @pytest.mark.parametrize(
-    "changes",
+    ("field", "typed"),
     [
-        {"minutes": "0"},
-        {"minutes": "abc"},
-        {"note": "x" * 400},
-        {"unit_id": "999"},
-        {"children": "40"},
-        {"needs": "jacuzzi"},
-        {"csrf": "forged"},
+        ("minutes", "abc"),
+        ("minutes", "-5"),
+        ("minutes", "0"),
+        ("minutes", "4"),
+        ("minutes", "1441"),
+        ("minutes", "99999"),
+        ("minutes", "1" * 30),
+        ("minutes", "١٢٠٠٠"),  # Arabic-Indic digits: 12000, out of range
+        ("minutes", " "),
+        ("note", "x" * 10_000),
+        ("note", "y" * 301),
     ],
 )
-def test_hostile_hold_forms_are_refused(client: TestClient, changes: dict[str, str]) -> None:
+async def test_a_bad_hold_field_comes_back_by_that_rows_field_with_what_was_typed(
+    client: TestClient, engine: AsyncEngine, field: str, typed: str
+) -> None:
     login(client, "adviser")
-    page = soup(client.get("/console", params={"q": "Bodø"}))
-    form = page.select_one("form.hold-form")
-    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    form, fields = hold_form(client, children="6")
+    before = await stored(engine)
+    response = client.post(form["action"], data={**fields, field: typed}, follow_redirects=False)
+    assert response.status_code == 422
+    page = soup(response)
+    wrong = page.select_one(f"#{field}-{fields['unit_id']}")
+    assert wrong["aria-invalid"] == "true"
+    message = page.select_one(f"#{wrong['aria-describedby'].split()[0]}")
+    assert message is not None and message["role"] == "alert"
+    assert message.get_text(strip=True)  # in words
+    assert message.find_parent("form") is wrong.find_parent("form")  # by that row's field
+    assert wrong["value"] == typed[:4000]  # as typed (web/forms.py keeps 4000 characters)
+    # Only that field is marked; the search is still shown, with its children's ages.
+    assert len(page.select("[aria-invalid=true]")) == 1
+    assert page.select_one("#children")["value"] == "6"
+    assert page.select("#results table.console-table tbody tr")
+    assert await stored(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"unit_id": "999"}, 404),
+        ({"unit_id": "abc"}, 404),
+        ({"unit_id": "9" * 30}, 404),
+        ({"unit_id": "-1"}, 404),
+        ({"children": "40"}, 422),
+        ({"needs": "jacuzzi"}, 422),
+        ({"adults": "99"}, 422),
+        ({"gender": "robot"}, 422),
+    ],
+)
+async def test_a_tampered_hold_form_is_refused_and_stores_nothing(
+    client: TestClient, engine: AsyncEngine, changes: dict[str, str], status: int
+) -> None:
+    login(client, "adviser")
+    form, fields = hold_form(client)
+    before = await stored(engine)
     response = client.post(form["action"], data={**fields, **changes}, follow_redirects=False)
-    assert response.status_code in (303, 403, 404)
-    if response.status_code == 303:
-        assert "message=held" not in response.headers["location"]
+    assert response.status_code == status
+    page = soup(response)
+    if "unit_id" in changes:  # no row on the page holds that unit: the reason is at the top
+        assert page.select_one("#hold-problem[role=alert]") is not None
+    else:
+        assert page.select_one(f"#hold-{fields['unit_id']}-unit_id-error") is not None
+    assert await stored(engine) == before
+
+
+@pytest.mark.parametrize("csrf", [None, "", "forged"])
+async def test_a_hold_without_the_forms_token_is_forbidden(
+    client: TestClient, engine: AsyncEngine, csrf: str | None
+) -> None:
+    login(client, "adviser")
+    form, fields = hold_form(client)
+    fields.pop("csrf")
+    before = await stored(engine)
+    sent = fields if csrf is None else {**fields, "csrf": csrf}
+    response = client.post(form["action"], data=sent, follow_redirects=False)
+    assert response.status_code == 403
+    assert await stored(engine) == before
+
+
+def test_a_failed_hold_keeps_every_other_form_on_the_search(client: TestClient) -> None:
+    """The page shown again is the console of the search: the forms on it go back there."""
+    login(client, "adviser")
+    form, fields = hold_form(client, children="6")
+    page = soup(client.post(form["action"], data={**fields, "minutes": "x"}))
+    backs = {i["value"] for i in page.select("input[name=back]")}
+    assert backs == {fields["back"]} and "children=6" in fields["back"]
+    assert page.select_one("#q")["value"] == "Bodø"
 
 
 # -- the holds API -----------------------------------------------------------------------------
@@ -253,3 +382,60 @@ def test_every_live_section_follows_one_contract(client: TestClient) -> None:
     # The staff block answers a refresh with the counters themselves, not a whole page.
     block = client.get("/staff", headers=LIVE).text
     assert "<html" not in block and BeautifulSoup(block, "html.parser").select("form.unit-card")
+
+
+# -- words, not codes ----------------------------------------------------------------------------
+
+
+def test_the_console_names_units_and_centres_in_words(client: TestClient) -> None:
+    login(client, "adviser")
+    form, fields = hold_form(client)
+    held = client.post(form["action"], data={**fields, "minutes": "90"})
+    page = soup(held)
+    where = [
+        row.select_one(".where").get_text(" ", strip=True)
+        for row in page.select("#results table.console-table tbody tr")
+    ]
+    assert where[0] == "Nordland · Botilbud for kvinner"
+    understood = page.select_one("#results .understood").get_text(" ", strip=True)
+    assert understood.endswith("Ansvarlig krisesenter: Bodø krisesenter")  # a name, not "bodo"
+    # The hold is in the table near the top, in words, with its Oslo time.
+    [row] = page.select("#mine table.holds tbody tr")
+    assert (
+        row.select_one("th").get_text(" ", strip=True) == "Bodø krisesenter · Botilbud for kvinner"
+    )
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    assert cells[0] == "1" and re.fullmatch(r"\d\d:\d\d", cells[1]) and cells[2] == "adviser"
+    assert [b.get_text(strip=True) for b in row.select("button")] == ["Kommet fram", "Frigi"]
+    text = page.select_one("main").get_text(" ", strip=True)
+    for code in ("women", "transitional", " bodo", "oslo,"):
+        assert code not in text
+
+
+def test_unmet_needs_are_listed_in_words(client: TestClient) -> None:
+    client.get("/api/v1/search", params={"q": "Bodø", "gender": "man", "children": "4"})
+    client.get("/api/v1/search", params={"q": "Oslo", "needs": "substance_use"})
+    login(client, "adviser")
+    page = soup(client.get("/console/stats"))
+    listed = {li["data-key"]: li.get_text(strip=True) for li in page.select("ul.unmet li")}
+    assert listed["substance_use"] == "aktiv rusbruk: 1"
+    assert listed["man_with_children"] == "En mann med barn: 1"
+    assert listed["children"] == "Barn: 1"
+    table = page.select_one("table.history").get_text(" ", strip=True)
+    assert "substance_use" not in table and "man_with_children" not in table
+
+
+def test_the_holds_refresh_live_with_the_advisers_own_section(client: TestClient) -> None:
+    """The holds table is part of the "mine" live section: a refresh of it brings the holds."""
+    login(client, "adviser")
+    form, fields = hold_form(client)
+    client.post(form["action"], data=fields)
+    mine = {"HX-Request": "true", "HX-Target": "mine", "Havn-Live": "refresh"}
+    block = client.get(fields["back"], headers=mine)
+    assert block.status_code == 200 and "<html" not in block.text
+    part = BeautifulSoup(block.text, "html.parser")
+    assert len(part.select("table.holds tbody tr")) == 1
+    assert part.select_one("table.console-table") is None  # the results are their own section
+    page = soup(client.get(fields["back"]))
+    assert page.select_one("section#mine[data-live] table.holds") is not None
+    assert page.select_one("section#results[data-live] table.holds") is None

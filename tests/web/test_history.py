@@ -278,7 +278,7 @@ async def test_staff_read_norwegian_labels_the_centre_name_and_oslo_time(
     unit = next(row for row in rows if row["what"] == "Hvem enheten tar imot endret")
     assert unit["changes"] == {
         "pets": ("Kjæledyr", "Nei", "Ja"),
-        "languages": ("Språk", "nb", "nb, en"),
+        "languages": ("Språk", "norsk bokmål", "norsk bokmål, engelsk"),  # names, not codes
         "boys_max_age": ("Gutter opp til alder", "12", "–"),
     }
     status = next(row for row in rows if row["what"] == "Åpen eller stengt endret")
@@ -297,6 +297,75 @@ async def test_staff_read_norwegian_labels_the_centre_name_and_oslo_time(
     assert not soup(response).select("table.history td b, [onmouseover]")
     for row in rows:
         assert "{" not in row["text"] and "bodo" not in row["centre"]
+
+
+async def record_coded_changes(engine: AsyncEngine) -> None:
+    """Changes whose values are registry codes: a unit's kind, a party, a declined request."""
+    async with session_factory(engine)() as session:
+        audit.record(
+            session,
+            actor="admin",
+            action="centre.updated",
+            entity="centre",
+            entity_id="bodo",
+            centre_id="bodo",
+            before={"units": [{"kind": "women", "beds": 10}]},
+            after={"units": [{"kind": "women", "beds": 10}, {"kind": "transitional", "beds": 2}]},
+            at=AT,
+        )
+        audit.record(
+            session,
+            actor="adviser",
+            action="hold.placed",
+            entity="hold",
+            entity_id="hold-2",
+            centre_id="bodo",
+            before=None,
+            after={
+                "party": {"gender": "man", "needs": ["wheelchair", "pets"], "children": [4]},
+                "status": "active",
+            },
+            at=AT,
+        )
+        audit.record(
+            session,
+            actor="staff-a",
+            action="referral.declined",
+            entity="referral_request",
+            entity_id="r-1",
+            centre_id="bodo",
+            before={"centre_id": "bodo", "status": "pending", "reason": None},
+            after={"centre_id": "bodo", "status": "declined", "reason": "too_close_to_danger"},
+            at=AT,
+        )
+        await session.commit()
+
+
+async def test_codes_in_the_history_are_shown_in_words(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    await record_coded_changes(engine)
+    login(client, "staff-a")
+    rows = page_rows(client)
+    units = next(row for row in rows if row["what"] == "Opplysninger om senteret endret")
+    assert units["changes"]["units"] == (
+        "Enheter",
+        "(Enhet: Botilbud for kvinner, Senger: 10)",
+        "(Enhet: Botilbud for kvinner, Senger: 10), "
+        "(Enhet: Gjennomgangsboliger (etter oppholdet), Senger: 2)",
+    )
+    held = next(row for row in rows if row["what"] == "Plass holdt")
+    assert held["changes"]["party.gender"][1:] == ("–", "En mann")
+    assert held["changes"]["party.needs"][1:] == ("–", "rullestol, kjæledyr")
+    assert held["changes"]["status"][1:] == ("–", "Aktiv")
+    declined = next(row for row in rows if row["what"] == "Henvisning avslått")
+    assert declined["changes"] == {
+        "status": ("Status", "Venter", "Avslått"),
+        "reason": ("Grunn", "–", "For nær faren"),
+    }
+    for row in (units, held, declined):
+        for code in ("women", "transitional", "wheelchair", "active", "too_close_to_danger"):
+            assert code not in row["text"]
 
 
 async def test_labels_are_escaped_once_in_every_language(

@@ -7,30 +7,39 @@ import io
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import select
+from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from capacity import aftercare, holds, referral_views, referrals, registry, stats, watches
 from capacity.accounts import principal_for_user
-from capacity.errors import AmbiguousPlace, Conflict, InvalidInput, NotFound, PlaceNotFound
-from capacity.models import Centre, utcnow
+from capacity.errors import (
+    AmbiguousPlace,
+    Conflict,
+    HavnError,
+    InvalidInput,
+    NotFound,
+    PlaceNotFound,
+)
+from capacity.models import Centre, User, utcnow
 from capacity.party import Need, parse_party
 from capacity.search import MAX_RESULTS, Group, Point, parse_query, search
 from web.auth import csrf_token, current_user, form
+from web.forms import failed
 from web.params import plain, whole
 from web.state import pages, services
 from web.templating import live_refresh
-from web.views.staff import DECLINE_LABELS
-from web.wording import FIELDS, N_
+from web.wording import DECLINE_LABELS, FIELDS, N_
 
 FORM_FIELDS = ("q", "gender", "adults", "children", "language", "away_from", "min_km", "max_km")
 NO_NAMES = N_("Do not write names or other personal data in the note.")
 MESSAGES = {
     "held": N_("The places are held. The centre sees the hold on its dashboard."),
     "full": N_("Not enough free places there any more. Choose another centre."),
-    "invalid": N_("The hold could not be made: check the numbers and the note."),
+    "invalid": N_("The hold could not be made: search again for who is coming."),
     "confirm": N_("Arrival confirmed: the places are now taken."),
     "release": N_("The hold is released."),
     "ended": N_("That hold had already ended."),
@@ -77,16 +86,39 @@ COLUMN_LABELS = {
 }
 ARRIVAL_CHOICES = (30, 60, 120, 240, 480)  # minutes: "they arrive within"
 RECENT = timedelta(hours=12)  # ended referrals stay on the console this long
+MINUTES = N_("Write how many minutes to hold the place: a whole number from 5 to 1440.")
+NOTE_TOO_LONG = N_("Leave names and personal numbers out of the note (at most 300 characters).")
+GONE = N_("That place cannot be held from here any more. Search again.")
 
 
 async def console(request: Request) -> Response:
     user = await current_user(request, "adviser", "admin")
+    here = _here(request.query_params)
+    context, status = await _context(request, user, request.query_params, here=here)
+    block = "mine" if request.headers.get("hx-target") == "mine" else "results"
+    return pages(request).render(
+        request, "console.html", context, block=block, status_code=status, private=True
+    )
+
+
+def _here(params: QueryParams) -> str:
+    """The console's address for `params`, without a message shown after a change."""
+    kept = [(k, v) for k, v in params.multi_items() if k != "message"]
+    return "/console" + ("?" + urlencode(kept) if kept else "")
+
+
+async def _context(
+    request: Request, user: User, params: QueryParams, *, here: str
+) -> tuple[dict[str, Any], int]:
+    """The console for the search in `params` (shown at `here`), and its status: 422 when the
+    search itself cannot be made. A live refresh, or the page shown again after a failed
+    form, does not count as a search."""
     svc = services(request)
-    params = request.query_params
     now = utcnow()
     context: dict[str, Any] = {
         "user": user,
         "csrf": csrf_token(request),
+        "here": here,
         "form": {name: (params.get(name) or "")[:200] for name in FORM_FIELDS},
         "chosen_needs": {v for item in params.getlist("needs") for v in item.split(",")},
         "needs": list(Need),
@@ -94,12 +126,16 @@ async def console(request: Request) -> Response:
         "understood": None,
         "candidates": (),
         "problem": None,
+        "problem_field": None,
+        "hold_problem": None,
         "details": {},
+        "holdable": set(),
+        "responsible": [],
         "live_holds": [],
         "flats": [],
         "after_services": [],
         "groups": list(Group),
-        "message": MESSAGES.get(str(request.query_params.get("message", "")).split(":")[0]),
+        "message": MESSAGES.get(str(params.get("message", "")).split(":")[0]),
         "no_names": NO_NAMES,
     }
     status = 200
@@ -108,7 +144,7 @@ async def console(request: Request) -> Response:
             query, understood = parse_query(plain(params), svc.gazetteer)
             query = replace(query, limit=MAX_RESULTS)
             outcome = search(await svc.index(), query, now, svc.settings.stale_after)
-            if not live_refresh(request):
+            if not live_refresh(request) and request.method == "GET":
                 svc.count_search(understood.county, query.party, outcome)
             ids = [result.centre.id for result in outcome.results]
             async with svc.session() as session:
@@ -116,18 +152,31 @@ async def console(request: Request) -> Response:
                 # After the stay: flats near the place (with counts, for advisers) and help.
                 context["flats"] = await aftercare.flats_near(session, understood, svc.gazetteer)
                 context["after_services"] = await aftercare.services_for(session, understood)
-            context.update(outcome=outcome, understood=understood)
+            names = {result.centre.id: result.centre.name for result in outcome.results}
+            context.update(
+                outcome=outcome,
+                understood=understood,
+                responsible=[names.get(c, c) for c in outcome.responsible_ids],
+                # The units a hold form is shown for: one rule for the page and its errors.
+                holdable={
+                    result.unit.id
+                    for result in outcome.results
+                    if result.group.label != "unavailable" and result.free_places
+                }
+                | {flat.unit_id for flat in context["flats"] if flat.free},
+            )
         except AmbiguousPlace as exc:
             context["candidates"] = exc.candidates
         except (PlaceNotFound, InvalidInput) as exc:
             field = exc.detail.get("field", "q") if isinstance(exc, InvalidInput) else "q"
             context["problem"] = FIELDS.get(field, FIELDS["q"])
+            context["problem_field"] = field
             status = 422
     principal = principal_for_user(user)
     async with svc.session() as session:
-        context["live_holds"] = await holds.holds_for(session)
-        unit_ids = [hold.unit_id for hold in context["live_holds"]]
-        context["hold_centre"] = await registry.unit_centres(session, unit_ids)
+        live = await holds.holds_for(session)
+        context["live_holds"] = sorted(live, key=lambda hold: hold.expires_at)
+        context["held_units"] = await registry.unit_names(session, [hold.unit_id for hold in live])
         sent = await referral_views.referrals_for(
             session,
             actor=principal,
@@ -148,10 +197,7 @@ async def console(request: Request) -> Response:
         referral_labels=REFERRAL_LABELS,
         request_labels=REQUEST_LABELS,
     )
-    block = "mine" if request.headers.get("hx-target") == "mine" else "results"
-    return pages(request).render(
-        request, "console.html", context, block=block, status_code=status, private=True
-    )
+    return context, status
 
 
 def _back(data: Any) -> str:
@@ -261,29 +307,54 @@ async def dismiss_watch(request: Request) -> Response:
 
 
 async def place(request: Request) -> Response:
+    """Hold places for the party searched for. Bad input, or a place gone, brings the console
+    back with the message by that row's field and what was typed (web/forms.py)."""
     user = await current_user(request, "adviser", "admin")
     data = await form(request)
     svc = services(request)
-    back = str(data.get("back", "/console"))
-    back = back if back.startswith("/console") else "/console"
+    back = _back(data)
+    unit_id = 0
     try:
+        unit_id = whole(data.get("unit_id", ""), "unit_id", low=1, message=GONE)
+        minutes = whole(
+            data.get("minutes", ""), "minutes", low=5, high=holds.MAX_MINUTES, message=MINUTES
+        )
+        note = str(data.get("note", "")).strip() or None
+        if note is not None and len(note) > holds.MAX_NOTE:
+            raise InvalidInput(NOTE_TOO_LONG, field="note")
         party = parse_party(plain(data))
-        minutes = whole(data.get("minutes", holds.DEFAULT_MINUTES), "minutes")
-        unit_id = whole(data.get("unit_id", ""), "unit_id", low=1)
         async with svc.session() as session:
             hold = await holds.place_hold(
                 session,
-                holds.HoldRequest(unit_id, party, minutes, str(data.get("note", "")) or None),
+                holds.HoldRequest(unit_id, party, minutes, note),
                 actor=principal_for_user(user),
             )
             await svc.commit_and_announce(session)
-        message = f"held:{hold.id}"
-    except InvalidInput as exc:
-        message = "invalid:" + exc.message
-    except Conflict as exc:
-        message = f"full:{exc.detail.get('free', 0)}"
-    separator = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{separator}message={message}", status_code=303)
+    except (InvalidInput, Conflict, NotFound) as exc:
+        return await _hold_failed(request, user, data, back, unit_id, exc)
+    return _to(back, f"held:{hold.id}")
+
+
+async def _hold_failed(
+    request: Request, user: User, data: FormData, back: str, unit_id: int, exc: HavnError
+) -> Response:
+    """The console at `back` again, with why the hold on `unit_id` was not made by its field
+    (or at the top, when that row has no hold form any more); nothing was stored."""
+    field = str(exc.detail.get("field", ""))
+    if isinstance(exc, InvalidInput) and field in ("minutes", "note"):
+        error: HavnError = InvalidInput(
+            MINUTES if field == "minutes" else NOTE_TOO_LONG, field=field
+        )
+    elif isinstance(exc, Conflict):
+        error = Conflict(MESSAGES["full"], field="unit_id")
+    elif isinstance(exc, NotFound) or field == "unit_id":
+        error = NotFound(GONE, field="unit_id")
+    else:  # the party sent along with the row (the search's hidden fields) is wrong
+        error = InvalidInput(MESSAGES["invalid"], field="unit_id")
+    context, _ = await _context(request, user, QueryParams(urlsplit(back).query), here=back)
+    if unit_id not in context["holdable"]:
+        context["hold_problem"] = error.message
+    return failed(request, "console.html", context, form=f"hold-{unit_id}", error=error, data=data)
 
 
 async def resolve(request: Request) -> Response:

@@ -24,7 +24,7 @@ from web.auth import csrf_token, current_user, form
 from web.forms import failed
 from web.params import MAX_INT, known_id, whole
 from web.state import pages, services
-from web.wording import N_
+from web.wording import DECLINE_LABELS, N_
 
 COUNTERS = ("free_beds", "free_family_rooms", "free_accessible_rooms")
 CONFLICT = N_("Someone else changed these numbers just now. Here are the current numbers.")
@@ -33,14 +33,6 @@ CENTRE_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 
 
 WHOLE = N_("Write whole numbers.")
-# The fixed reasons a centre may give for saying no to a referral (capacity.DECLINE_REASONS).
-DECLINE_LABELS = {
-    "no_place": N_("No free place after all"),
-    "needs_not_met": N_("We cannot meet their needs"),
-    "too_close_to_danger": N_("Too close to the danger"),
-    "risk_assessment": N_("Our risk assessment"),
-    "other": N_("Another reason"),
-}
 assert tuple(DECLINE_LABELS) == DECLINE_REASONS
 CHOOSE_REASON = N_("Choose why you cannot take them.")
 SAY_WHY = N_("Say in a few words why (at most 200 characters, nothing that identifies anyone).")
