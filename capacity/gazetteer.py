@@ -16,6 +16,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +226,13 @@ class Gazetteer:
         """Read the gazetteer file (default: the one packaged in capacity/data)."""
         with (path or DATA_FILE).open(encoding="utf-8") as file:
             return cls(json.load(file))
+
+    @staticmethod
+    @cache
+    def packaged() -> Gazetteer:
+        """The packaged gazetteer, read once per process (about 0.1 s) and shared: it is
+        immutable, so every app, command and geocoder in the process may use the same one."""
+        return Gazetteer.load()
 
     def _add(self, place: Place, population: int) -> int:
         self._places.append(place)

@@ -40,7 +40,7 @@ class OfflineGeocoder(Geocoder):  # type: ignore[misc]  # geopy ships no type hi
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         super().__init__(adapter_factory=_NoNetwork)
-        self.gazetteer = gazetteer or Gazetteer.load()
+        self.gazetteer = gazetteer or Gazetteer.packaged()
 
     def geocode(
         self,

@@ -92,4 +92,4 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture(scope="session")
 def gazetteer() -> Gazetteer:
-    return Gazetteer.load()
+    return Gazetteer.packaged()

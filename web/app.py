@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings=config,
             engine=engine,
             sessions=session_factory(engine),
-            gazetteer=Gazetteer.load(),
+            gazetteer=Gazetteer.packaged(),
             redis=Redis.from_url(config.redis_url) if config.redis_url else None,
         )
         await services.start()

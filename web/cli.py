@@ -89,7 +89,7 @@ async def load_demo(settings: Settings) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            return await demo.load(session, Gazetteer.load())
+            return await demo.load(session, Gazetteer.packaged())
     finally:
         await engine.dispose()
 

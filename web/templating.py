@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -49,7 +50,10 @@ OSLO = ZoneInfo("Europe/Oslo")
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
+@cache
 def environment() -> Environment:
+    """The templates' environment, one per process: each template is compiled once, on first
+    use, and shared by every app and thread (Jinja renders thread-safely)."""
     env = Environment(
         loader=PackageLoader("web", "templates"),
         autoescape=select_autoescape(default=True),

@@ -11,10 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from starlette.testclient import TestClient
 
-from tests.helpers import ROOT, copy_database, free_port, listening, wait_for_port, web_process
+from tests.helpers import (
+    ROOT,
+    copy_database,
+    free_port,
+    listening,
+    soup,
+    wait_for_port,
+    web_process,
+)
 from web.app import create_app
 from web.config import Settings
 
@@ -84,13 +91,13 @@ def stack(demo_registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def bot_says(client: TestClient, message: str) -> tuple[str, list[str]]:
     """Send `message` through the web chat; the bot's newest answers and suggested payloads."""
-    form = BeautifulSoup(client.get("/chat").text, "html.parser").select_one("form.chat-form")
+    form = soup(client.get("/chat")).select_one("form.chat-form")
     csrf = form.select_one("input[name=csrf]")["value"]
     response = client.post(
         "/chat", data={"message": message, "csrf": csrf}, headers={"HX-Request": "true"}
     )
     assert response.status_code == 200, response.text[-500:]
-    page = BeautifulSoup(response.text, "html.parser")
+    page = soup(response)
     turns = page.select(".turn")
     last_person = max(i for i, t in enumerate(turns) if "turn-person" in t["class"])
     answer = "\n".join(t.get_text(" ", strip=True) for t in turns[last_person + 1 :])
@@ -110,7 +117,7 @@ def test_a_person_finds_a_place_through_the_web_chat(stack: Settings) -> None:
         assert "demo" in answer.lower()
         danger, _ = bot_says(client, "he is here now")
         assert danger.index("112") < danger.index("116 006"), danger
-        page = BeautifulSoup(client.get("/chat").text, "html.parser")
+        page = soup(client.get("/chat"))
         csrf = page.select_one("form.chat-form input[name=csrf]")["value"]
         ended = client.post("/chat/end", data={"csrf": csrf}, follow_redirects=False)
         assert ended.status_code == 303

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
@@ -381,7 +381,7 @@ def test_every_live_section_follows_one_contract(client: TestClient) -> None:
         assert section["hx-trigger"].startswith("sse:change")
     # The staff block answers a refresh with the counters themselves, not a whole page.
     block = client.get("/staff", headers=LIVE).text
-    assert "<html" not in block and BeautifulSoup(block, "html.parser").select("form.unit-card")
+    assert "<html" not in block and soup(block).select("form.unit-card")
 
 
 # -- words, not codes ----------------------------------------------------------------------------
@@ -433,7 +433,7 @@ def test_the_holds_refresh_live_with_the_advisers_own_section(client: TestClient
     mine = {"HX-Request": "true", "HX-Target": "mine", "Havn-Live": "refresh"}
     block = client.get(fields["back"], headers=mine)
     assert block.status_code == 200 and "<html" not in block.text
-    part = BeautifulSoup(block.text, "html.parser")
+    part = soup(block)
     assert len(part.select("table.holds tbody tr")) == 1
     assert part.select_one("table.console-table") is None  # the results are their own section
     page = soup(client.get(fields["back"]))

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.testclient import TestClient
 
@@ -22,6 +21,7 @@ from capacity.helplines import helplines
 from capacity.models import utcnow
 from capacity.responsibility import responsible_centres
 from capacity.search import CROSS_BORDER_KM, Area, CentreFacts, Point, Query, search
+from tests.helpers import soup
 from web.app import create_app
 from web.config import Settings
 
@@ -233,10 +233,6 @@ def client(demo_engine: AsyncEngine, database_url: str, tmp_path: Path) -> Itera
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
 
 
 def test_results_from_halden_mark_the_danish_centres_as_in_denmark(client: TestClient) -> None:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.testclient import TestClient
 
@@ -361,6 +360,6 @@ def test_links_on_a_404_stay_on_this_site_for_paths_as_servers_decode_them(
 ) -> None:
     status, html = raw_get(client, path)
     assert status == 404
-    page = BeautifulSoup(html, "html.parser")
+    page = soup(html)
     urls = [tag[name] for name in URL_ATTRIBUTES for tag in page.select(f"[{name}]")]
     assert len(urls) > 9 and [url for url in urls if off_site(url)] == []
