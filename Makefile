@@ -22,7 +22,7 @@ test: $(STAMP) catalogs services browser bot
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	bash bot/scripts/check.sh
-	HAVN_TEST_BOT=required $(BIN)/python -m pytest
+	HAVN_TEST_BOT=required $(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadscope
 
 services:
 	bash scripts/services.sh

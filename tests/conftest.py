@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from argon2 import PasswordHasher
@@ -17,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from capacity import accounts, migrate
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
-from tests.helpers import copy_database, empty_postgres, reset_database
+from tests.helpers import (
+    EARLY_RASA,
+    bot_installed,
+    copy_database,
+    empty_postgres,
+    listening,
+    reset_database,
+    start_rasa,
+)
 
 # One database per test run (pid suffix), so parallel runs on one machine never collide.
 _BASE_URL = make_url(
@@ -26,6 +37,44 @@ _BASE_URL = make_url(
 POSTGRES_URL = _BASE_URL.set(database=f"{_BASE_URL.database}_{os.getpid()}").render_as_string(
     hide_password=False
 )
+
+
+_RASA = pytest.StashKey[tuple[subprocess.Popen[bytes], IO[bytes]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """When the run includes the bot's end-to-end test and must not skip it (make test sets
+    HAVN_TEST_BOT=required), start the bot's Rasa server now: loading its model takes most of
+    a minute of one core, which then passes while the other tests run. Only the first process
+    starts it; xdist's workers find its log in the environment (tests/system/test_bot_e2e.py)."""
+    wanted = any("system" in arg or arg.rstrip("/") in ("tests", ".", "") for arg in config.args)
+    if (
+        os.environ.get("HAVN_TEST_BOT") != "required"
+        or hasattr(config, "workerinput")
+        or EARLY_RASA in os.environ
+        or not wanted
+        or not bot_installed()
+        or listening(5005)  # someone's bot runs there: the test will say so
+    ):
+        return
+    log = Path(tempfile.mkdtemp(prefix="havn-rasa-")) / "rasa.log"
+    handle = log.open("wb")
+    config.stash[_RASA] = (start_rasa(handle), handle)
+    os.environ[EARLY_RASA] = str(log)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    started = config.stash.get(_RASA, None)
+    if started is None:
+        return
+    process, handle = started
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    handle.close()
+    os.environ.pop(EARLY_RASA, None)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -21,7 +21,7 @@ from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import asyncpg
 import pyotp
@@ -482,6 +482,39 @@ def web_process(port: int, env: dict[str, str], **popen: Any) -> subprocess.Pope
         env=env,
         **popen,
     )
+
+
+# -- the bot's Rasa server -----------------------------------------------------------------
+
+BOT = ROOT / "bot"
+MODEL = BOT / "models" / "havn.tar.gz"
+# The log of a Rasa server this run started at its beginning (tests/conftest.py): set in the
+# environment, so that xdist's worker processes see it too.
+EARLY_RASA = "HAVN_TEST_EARLY_RASA"
+
+
+def bot_installed() -> bool:
+    return MODEL.exists() and (BOT / ".venv" / "bin" / "rasa").exists()
+
+
+def bot_environment() -> dict[str, str]:
+    """The environment for the bot's servers: this one without Havn's settings, no telemetry."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAVN_", "REDIS_URL"))}
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    return env
+
+
+def start_rasa(log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """The bot's Rasa server (bot/scripts/serve.sh rasa) on 127.0.0.1:5005, conversations in
+    memory; it listens once its model is loaded, most of a minute later."""
+    command = [str(BOT / "scripts" / "serve.sh"), "rasa"]
+    return subprocess.Popen(command, env=bot_environment(), stdout=log, stderr=subprocess.STDOUT)
+
+
+def early_rasa_log() -> Path | None:
+    """The log of the Rasa server started at the beginning of this run, if one was."""
+    value = os.environ.get(EARLY_RASA)
+    return Path(value) if value else None
 
 
 @contextmanager

@@ -14,40 +14,42 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.helpers import (
-    ROOT,
+    BOT,
+    bot_environment,
+    bot_installed,
     copy_database,
+    early_rasa_log,
     free_port,
     listening,
     soup,
+    start_rasa,
     wait_for_port,
     web_process,
 )
 from web.app import create_app
 from web.config import Settings
 
-BOT = ROOT / "bot"
-MODEL = BOT / "models" / "havn.tar.gz"
 RASA_PORT, ACTIONS_PORT = 5005, 5055
 
 
 @pytest.fixture(scope="module")
 def stack(demo_registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    if not MODEL.exists() or not (BOT / ".venv" / "bin" / "rasa").exists():
+    early = early_rasa_log()  # the run started Rasa at its beginning (tests/conftest.py)
+    if early is None and not bot_installed():
         if os.environ.get("HAVN_TEST_BOT") == "required":
             raise AssertionError("the bot is not installed and trained: run `make bot`")
         pytest.skip("no trained bot (make bot); make test runs this")
-    for port in (RASA_PORT, ACTIONS_PORT):
+    for port in (ACTIONS_PORT,) if early else (RASA_PORT, ACTIONS_PORT):
         assert not listening(port), f"port {port} is taken: stop the running bot first"
     folder = tmp_path_factory.mktemp("e2e")
     url = copy_database(demo_registry, folder)
     web_port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAVN_", "REDIS_URL"))}
+    env = bot_environment()
     env.update(
         HAVN_DATABASE_URL=url,
         HAVN_DATA_DIR=str(folder),
         HAVN_SECRET_KEY="e" * 40,
         HAVN_API_URL=f"http://127.0.0.1:{web_port}",
-        RASA_TELEMETRY_ENABLED="false",
     )
     logs = {name: folder / f"{name}.log" for name in ("web", "actions", "rasa")}
     handles = {name: path.open("wb") for name, path in logs.items()}
@@ -59,17 +61,14 @@ def stack(demo_registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             stdout=handles["actions"],
             stderr=subprocess.STDOUT,
         ),
-        subprocess.Popen(
-            [str(BOT / "scripts" / "serve.sh"), "rasa"],
-            env=env,
-            stdout=handles["rasa"],
-            stderr=subprocess.STDOUT,
-        ),
     ]
+    rasa = None if early else start_rasa(handles["rasa"])
+    if rasa is not None:
+        processes.append(rasa)
     try:
         wait_for_port(web_port, 30, processes[0], logs["web"])
         wait_for_port(ACTIONS_PORT, 120, processes[1], logs["actions"])
-        wait_for_port(RASA_PORT, 240, processes[2], logs["rasa"])
+        wait_for_port(RASA_PORT, 240, rasa, early or logs["rasa"])
         yield Settings.from_environ(
             {
                 "HAVN_DATABASE_URL": url,
