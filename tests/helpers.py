@@ -429,6 +429,20 @@ async def add_people(
     await engine.dispose()
 
 
+async def add_admin(url: str, username: str) -> None:
+    """Add an administrator to the registry at `url` who has set up the shared authenticator
+    (ADMIN_TOTP), as every administrator must before signing in."""
+    await add_people(url, (username, "admin", None))
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        admin = await session.scalar(select(User).where(User.username == username))
+        assert admin is not None
+        admin.totp_secret = ADMIN_TOTP
+        admin.totp_confirmed_at = utcnow()
+        await session.commit()
+    await engine.dispose()
+
+
 # -- servers -------------------------------------------------------------------------------------
 
 
@@ -546,6 +560,15 @@ WIDE = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > 361)
   .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 30))
   .slice(0, 5)"""
+
+
+def log_in_page(page: Page, site: dict[str, str], username: str) -> None:
+    """Sign in as `username` (the shared PASSWORD, no second factor) through the login form."""
+    page.goto(site["base"] + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
 
 
 def axe_violations(page: Page) -> list[tuple[str, str, list[Any]]]:

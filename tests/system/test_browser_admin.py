@@ -11,8 +11,8 @@ from playwright.sync_api import Browser, BrowserContext, expect
 from sqlalchemy import select
 
 from capacity.db import create_engine, session_factory
-from capacity.models import Unit, User, utcnow
-from tests.helpers import ADMIN_TOTP, PASSWORD, add_people, axe_violations, run_async
+from capacity.models import Unit
+from tests.helpers import ADMIN_TOTP, PASSWORD, add_admin, axe_violations, run_async
 
 # The elements of a form that reach past the right edge of a 360 px screen.
 WIDER = """form => [...form.querySelectorAll('*')]
@@ -30,18 +30,6 @@ def phone(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-async def add_admin(url: str) -> None:
-    await add_people(url, ("unit-admin", "admin", None))
-    engine = create_engine(url)
-    async with session_factory(engine)() as session:
-        admin = await session.scalar(select(User).where(User.username == "unit-admin"))
-        assert admin is not None
-        admin.totp_secret = ADMIN_TOTP
-        admin.totp_confirmed_at = utcnow()
-        await session.commit()
-    await engine.dispose()
-
-
 async def flats_of(url: str, centre_id: str) -> tuple[int, int | None, str | None] | None:
     engine = create_engine(url)
     async with session_factory(engine)() as session:
@@ -56,7 +44,7 @@ async def flats_of(url: str, centre_id: str) -> tuple[int, int | None, str | Non
 def test_an_admin_on_a_phone_adds_flats_and_sees_a_wrong_stay_by_its_field(
     phone: BrowserContext, site: dict[str, str]
 ) -> None:
-    run_async(add_admin(site["db"]))
+    run_async(add_admin(site["db"], "unit-admin"))
     page = phone.new_page()
     page.goto(site["base"] + "/login")
     page.fill("#username", "unit-admin")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.helpers import PASSWORD, add_people, axe_violations, run_async
+from tests.helpers import add_people, axe_violations, log_in_page, run_async
 
 WIDTH = 360
 NO_PAGE_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
@@ -31,14 +31,6 @@ def phone(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-def log_in(page: Page, site: dict[str, str], username: str) -> None:
-    page.goto(site["base"] + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
 def top(page: Page, selector: str) -> float:
     box = page.locator(selector).first.bounding_box()
     assert box is not None, selector
@@ -49,7 +41,7 @@ def test_an_adviser_holds_a_place_on_a_phone_and_a_bad_hold_comes_back_by_its_fi
     phone: BrowserContext, site: dict[str, str], adviser: str
 ) -> None:
     page = phone.new_page()
-    log_in(page, site, adviser)
+    log_in_page(page, site, adviser)
     page.goto(site["base"] + "/console")
     assert page.locator("details.more-search").get_attribute("open") is None  # folded
     page.fill("#q", "Gjøvik")
@@ -105,7 +97,7 @@ def test_the_console_works_without_javascript(
     )
     try:
         page = context.new_page()
-        log_in(page, site, adviser)
+        log_in_page(page, site, adviser)
         page.goto(site["base"] + "/console")
         page.click("details.more-search summary")
         page.fill("#max_km", "300")

@@ -7,11 +7,8 @@ import re
 
 import pyotp
 from playwright.sync_api import Browser, BrowserContext, expect
-from sqlalchemy import select
 
-from capacity.db import create_engine, session_factory
-from capacity.models import User, utcnow
-from tests.helpers import ADMIN_TOTP, PASSWORD, add_people, run_async
+from tests.helpers import ADMIN_TOTP, PASSWORD, add_admin, run_async
 
 
 def test_a_sourced_number_is_a_call_button_saying_who_published_it(
@@ -32,22 +29,10 @@ def test_a_sourced_number_is_a_call_button_saying_who_published_it(
     page.close()
 
 
-async def add_admin(url: str) -> None:
-    await add_people(url, ("gap-admin", "admin", None))
-    engine = create_engine(url)
-    async with session_factory(engine)() as session:
-        admin = await session.scalar(select(User).where(User.username == "gap-admin"))
-        assert admin is not None
-        admin.totp_secret = ADMIN_TOTP
-        admin.totp_confirmed_at = utcnow()
-        await session.commit()
-    await engine.dispose()
-
-
 def test_an_admin_confirms_a_likely_centre_and_the_gap_closes(
     browser: Browser, site: dict[str, str]
 ) -> None:
-    run_async(add_admin(site["db"]))
+    run_async(add_admin(site["db"], "gap-admin"))
     context = browser.new_context(viewport={"width": 1024, "height": 800}, locale="en-GB")
     page = context.new_page()
     page.goto(site["base"] + "/login")

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext
 
 from capacity import demo
 from tests.helpers import (
-    PASSWORD,
     add_people,
     copy_database,
+    log_in_page,
     report_free_beds,
     run_async,
     serve,
@@ -49,14 +49,6 @@ def staff_change(site: dict[str, str], beds: int) -> None:
     run_async(report_free_beds(site["db"], site["centre"], beds))
 
 
-def log_in(page: Page, site: dict[str, str], username: str) -> None:
-    page.goto(site["base"] + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
 @pytest.mark.parametrize("start", ["/?q=Bod%C3%B8", "/"])
 def test_public_results_refresh_the_search_made_in_the_form(
     context: BrowserContext, site: dict[str, str], start: str
@@ -81,7 +73,7 @@ def test_console_refresh_keeps_the_results_section(
     context: BrowserContext, site: dict[str, str]
 ) -> None:
     page = context.new_page()
-    log_in(page, site, "adviser")
+    log_in_page(page, site, "adviser")
     page.goto(site["base"] + "/console")
     page.fill("#q", "Bodø")
     page.click("form.console-form button[type=submit]")
@@ -100,7 +92,7 @@ def test_a_staff_tap_shows_saved_and_the_counters_never_vanish(
 ) -> None:
     staff_change(site, 3)
     page = context.new_page()
-    log_in(page, site, "staff")
+    log_in_page(page, site, "staff")
     page.goto(site["base"] + "/staff")
     counters = "#units input[type=number]"
     shown = page.locator(counters).count()
@@ -135,7 +127,7 @@ def test_a_bad_age_in_what_a_unit_accepts_comes_back_by_the_field(
     context: BrowserContext, site: dict[str, str]
 ) -> None:
     page = context.new_page()
-    log_in(page, site, "staff")
+    log_in_page(page, site, "staff")
     page.goto(site["base"] + "/staff")
     form = page.locator("form[action$='/accepts']").first
     form.locator("input[name=children_max_age]").fill("99")
@@ -156,7 +148,7 @@ def test_escape_on_a_working_page_keeps_what_the_adviser_typed(
     context: BrowserContext, site: dict[str, str]
 ) -> None:
     page = context.new_page()
-    log_in(page, site, "adviser")
+    log_in_page(page, site, "adviser")
     page.goto(site["base"] + "/console?q=Bod%C3%B8")
     assert page.locator("#quick-exit, .callbar, .helplines").count() == 0
     note = page.locator("textarea[name=note], input[name=note]").first

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from capacity import demo
 from tests.helpers import (
-    PASSWORD,
     add_people,
     axe_violations,
     copy_database,
+    log_in_page,
     report_free_beds,
     run_async,
     serve,
@@ -40,14 +40,6 @@ def site(demo_registry: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield {"base": base, "centre": centre, "db": url}
 
 
-def log_in(page: Page, site: dict[str, str], username: str) -> None:
-    page.goto(site["base"] + "/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
 def test_a_referral_sent_by_ticking_is_accepted_live_by_one_centre(
     browser: Browser, site: dict[str, str]
 ) -> None:
@@ -60,7 +52,7 @@ def test_a_referral_sent_by_ticking_is_accepted_live_by_one_centre(
     )
     try:
         adviser = desk.new_page()
-        log_in(adviser, site, "adviser")
+        log_in_page(adviser, site, "adviser")
         adviser.goto(site["base"] + "/console")
         adviser.fill("#q", "Gjøvik")
         adviser.click("form.console-form button[type=submit]")
@@ -75,7 +67,7 @@ def test_a_referral_sent_by_ticking_is_accepted_live_by_one_centre(
         # The first ticked centre's staff have their dashboard open on a phone.
         run_async(add_people(site["db"], ("night-staff", "staff", chosen[0])))
         phone = context.new_page()
-        log_in(phone, site, "night-staff")
+        log_in_page(phone, site, "night-staff")
         assert phone.url.endswith("/staff")
         phone.wait_for_timeout(500)  # the live connection is open
         assert phone.locator("#referrals article.referral").count() == 0
