@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -20,14 +21,19 @@ import time
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit
 
 import asyncpg
 import pyotp
 import uvicorn
 from bs4 import BeautifulSoup
+from jsonschema import Draft202012Validator, FormatChecker
 from playwright.sync_api import Page, Route
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -37,6 +43,7 @@ from starlette.types import ASGIApp, Message, Scope
 from capacity import registry
 from capacity.db import create_engine, session_factory
 from capacity.exchange.csv import COLUMNS
+from capacity.exchange.hsds import TABLES as HSDS_TABLES
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, ServedMunicipality, Unit, User, utcnow
 from web.config import Settings
@@ -441,6 +448,42 @@ async def add_admin(url: str, username: str) -> None:
         admin.totp_confirmed_at = utcnow()
         await session.commit()
     await engine.dispose()
+
+
+# -- Open Referral HSDS ---------------------------------------------------------------------
+
+SCHEMAS = ROOT / "capacity" / "data" / "hsds"  # the vendored HSDS 3.1 schemas
+
+
+def hsds_validator(name: str) -> Draft202012Validator:
+    """A validator for one vendored HSDS schema, its $refs resolved from the same folder."""
+    resources = [
+        (path.name, Resource.from_contents(json.loads(path.read_text()), DRAFT202012))
+        for path in SCHEMAS.glob("*.json")
+    ]
+    checker = FormatChecker()
+
+    @checker.checks("date-time", raises=ValueError)
+    def is_datetime(value: object) -> bool:
+        return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
+
+    @checker.checks("uri")
+    def is_uri(value: object) -> bool:
+        return not isinstance(value, str) or bool(urlsplit(value).scheme and urlsplit(value).netloc)
+
+    schema = json.loads((SCHEMAS / f"{name}.json").read_text())
+    return Draft202012Validator(
+        schema, registry=Registry().with_resources(resources), format_checker=checker
+    )
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    found = []
+    for table, name in HSDS_TABLES.items():
+        validator = hsds_validator(name)
+        for record in document[table]:
+            found += [f"{table}: {e.json_path}: {e.message}" for e in validator.iter_errors(record)]
+    return found
 
 
 # -- servers -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from capacity.models import (
 )
 from capacity.party import Party
 from capacity.search import Point, Query, search
-from tests.capacity.test_exchange import schema_errors
+from tests.helpers import schema_errors
 
 ADVISER = Principal("adviser-1", "adviser")
 SERVICE = {

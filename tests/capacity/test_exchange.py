@@ -9,18 +9,13 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import capacity
 from capacity import audit, registry
 from capacity.errors import InvalidInput
 from capacity.exchange import (
@@ -34,11 +29,11 @@ from capacity.exchange.csv import COLUMNS, RowError
 from capacity.exchange.hsds import TABLES
 from capacity.geocoder import Gazetteer
 from capacity.models import Centre, Event, Hold, ServedMunicipality, Unit
+from tests.helpers import SCHEMAS, schema_errors
 
 NOW = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 NOTES = "ADVISER-NOTES-MARKER-7f3a"
 INTAKE = "INTAKE-PHONE-MARKER-9c1e"
-SCHEMAS = Path(capacity.__file__).parent / "data" / "hsds"
 GAZETTEER = functools.cache(Gazetteer.load)
 
 
@@ -505,37 +500,6 @@ async def test_update_centre_without_differences_writes_nothing(session: AsyncSe
 
 
 # --- HSDS ---------------------------------------------------------------------------------
-
-
-def hsds_validator(name: str) -> Draft202012Validator:
-    """A validator for one vendored HSDS schema, its $refs resolved from the same folder."""
-    resources = [
-        (path.name, Resource.from_contents(json.loads(path.read_text()), DRAFT202012))
-        for path in SCHEMAS.glob("*.json")
-    ]
-    checker = FormatChecker()
-
-    @checker.checks("date-time", raises=ValueError)
-    def is_datetime(value: object) -> bool:
-        return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
-
-    @checker.checks("uri")
-    def is_uri(value: object) -> bool:
-        return not isinstance(value, str) or bool(urlsplit(value).scheme and urlsplit(value).netloc)
-
-    schema = json.loads((SCHEMAS / f"{name}.json").read_text())
-    return Draft202012Validator(
-        schema, registry=Registry().with_resources(resources), format_checker=checker
-    )
-
-
-def schema_errors(document: dict[str, Any]) -> list[str]:
-    found = []
-    for table, name in TABLES.items():
-        validator = hsds_validator(name)
-        for record in document[table]:
-            found += [f"{table}: {e.json_path}: {e.message}" for e in validator.iter_errors(record)]
-    return found
 
 
 async def seeded_hsds(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,18 @@ from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from capacity import demo
 from capacity.db import create_engine, session_factory
 from capacity.geocoder import Gazetteer
-from tests.helpers import EXIT_SITE, copy_database, neutral_site, run_async, serve, settings_for
+from tests.helpers import (
+    EXIT_SITE,
+    copy_database,
+    empty_postgres,
+    free_port,
+    neutral_site,
+    run_async,
+    seed_bodo_and_oslo,
+    serve,
+    settings_for,
+)
+from tests.system.workers import RedisServer
 from web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,3 +78,23 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
     context.route(f"{EXIT_SITE}**", neutral_site)
     yield context
     context.close()
+
+
+@pytest.fixture
+async def registry_url(postgres_url: str, gazetteer: Gazetteer) -> AsyncIterator[tuple[str, str]]:
+    """Bodø and Oslo (3 free places each) on an empty PostgreSQL; the URL and Bodø's token."""
+    await empty_postgres(postgres_url)
+    engine = create_engine(postgres_url)
+    async with session_factory(engine)() as session:
+        tokens = await seed_bodo_and_oslo(session, gazetteer)
+    await engine.dispose()
+    yield postgres_url, tokens["token-a"]
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, on a free port, so stopping it disturbs nothing."""
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.stop()

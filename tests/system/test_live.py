@@ -7,147 +7,27 @@ redis-server on a free port (so stopping it cannot disturb anything else). Bound
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import re
-import shutil
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx2
-import pytest
 
 from capacity import accounts
 from capacity.db import create_engine, session_factory
-from capacity.geocoder import Gazetteer
 from tests.helpers import (
-    ADMIN_TOTP,
-    PASSWORD,
     add_people,
-    empty_postgres,
-    free_port,
-    seed_bodo_and_oslo,
-    totp_code,
-    wait_for_port,
-    web_process,
 )
-
-SECRET = "x" * 48
-
-
-class RedisServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-class Worker:
-    """One `uvicorn web.app:create_app` process."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.process = web_process(self.port, env)
-        wait_for_port(self.port)
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()  # never leave a server behind, even when a test fails
-            self.process.wait(timeout=5)
-
-
-@pytest.fixture
-async def registry_url(postgres_url: str, gazetteer: Gazetteer) -> AsyncIterator[tuple[str, str]]:
-    await empty_postgres(postgres_url)
-    engine = create_engine(postgres_url)
-    async with session_factory(engine)() as session:
-        tokens = await seed_bodo_and_oslo(session, gazetteer)
-    await engine.dispose()
-    yield postgres_url, tokens["token-a"]
-
-
-def environment(
-    database_url: str, tmp_path: Path, redis_port: int | None, poll: float
-) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVN_")}
-    env.update(
-        HAVN_DATABASE_URL=database_url,
-        HAVN_DATA_DIR=str(tmp_path),
-        HAVN_SECRET_KEY=SECRET,
-        HAVN_FEED_POLL_SECONDS=str(poll),
-        HAVN_INDEX_REFRESH_SECONDS="0",
-    )
-    if redis_port is not None:
-        env["HAVN_REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-    return env
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer(free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-async def put_beds(client: httpx2.AsyncClient, base: str, token: str, beds: int) -> None:
-    url = f"{base}/api/v1/centres/bodo/units/women/availability"
-    etag = (await client.get(url)).headers["etag"]
-    response = await client.put(
-        url,
-        json={"free_beds": beds, "free_family_rooms": 1, "free_accessible_rooms": 1},
-        headers={"Authorization": f"Bearer {token}", "If-Match": etag},
-    )
-    assert response.status_code == 200, response.text
-
-
-async def log_in(client: httpx2.AsyncClient, base: str, username: str) -> None:
-    """Log the client in through the login form, as a person would (session cookie)."""
-    page = (await client.get(f"{base}/login")).text
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None
-    response = await client.post(
-        f"{base}/login",
-        data={"csrf": found.group(1), "username": username, "password": PASSWORD},
-    )
-    assert response.status_code == 303, response.text
-    if response.headers["location"] == "/login/code":  # the seeded admin types the app's code
-        page = (await client.get(f"{base}/login/code")).text
-        found = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert found is not None
-        response = await client.post(
-            f"{base}/login/code", data={"csrf": found.group(1), "code": totp_code(ADMIN_TOTP)}
-        )
-        assert response.status_code == 303, response.text
+from tests.system.workers import (
+    RedisServer,
+    Worker,
+    changes,
+    environment,
+    fresh_tokens,
+    log_in,
+    put_beds,
+    read_events,
+)
 
 
 async def next_change(
@@ -272,33 +152,6 @@ async def create_accounts(url: str) -> None:
     await engine.dispose()
 
 
-async def read_events(
-    client: httpx2.AsyncClient, base: str, during: object, seconds: float
-) -> list[str]:
-    """Every line (comments and retry aside) of /events while `during` runs and `seconds` after."""
-    lines: list[str] = []
-    async with client.stream("GET", f"{base}/events", timeout=seconds + 10) as stream:
-        source = stream.aiter_lines()
-        assert (await anext(source)).startswith("retry:")
-
-        async def collect() -> None:
-            async for line in source:
-                if line and not line.startswith(":"):
-                    lines.append(line)
-
-        reader = asyncio.create_task(collect())
-        await during  # type: ignore[misc]
-        await asyncio.sleep(seconds)
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
-    return lines
-
-
-def changes(lines: list[str]) -> list[dict[str, object]]:
-    return [json.loads(line[5:]) for line in lines if line.startswith("data:")]
-
-
 async def test_an_anonymous_watcher_learns_nothing_but_a_coalesced_refresh(
     registry_url: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -306,7 +159,7 @@ async def test_an_anonymous_watcher_learns_nothing_but_a_coalesced_refresh(
     worker = Worker(environment(url, tmp_path, None, poll=0.2))
     try:
         async with httpx2.AsyncClient() as watcher, httpx2.AsyncClient() as writer:
-            _, adviser_token = await _tokens(url)
+            _, adviser_token = await fresh_tokens(url)
 
             async def hold_and_accounts() -> None:
                 await place_hold(writer, worker.base, adviser_token, adults=3)
@@ -337,27 +190,12 @@ async def test_an_anonymous_watcher_learns_nothing_but_a_coalesced_refresh(
         worker.stop()
 
 
-async def _tokens(url: str) -> tuple[str, str]:
-    """Fresh tokens for a staff member of Oslo and an adviser (the seeded plain texts are gone)."""
-    engine = create_engine(url)
-    async with session_factory(engine)() as session:
-        _, oslo = await accounts.create_token(
-            session, name="oslo-2", role="staff", centre_id="oslo", actor="admin"
-        )
-        _, adviser = await accounts.create_token(
-            session, name="adviser-2", role="adviser", centre_id=None, actor="admin"
-        )
-        await session.commit()
-    await engine.dispose()
-    return oslo, adviser
-
-
 async def test_each_role_stream_shows_only_what_the_role_may_see(
     registry_url: tuple[str, str], tmp_path: Path
 ) -> None:
     url, token = registry_url
     worker = Worker(environment(url, tmp_path, None, poll=0.2))
-    oslo_token, adviser_token = await _tokens(url)
+    oslo_token, adviser_token = await fresh_tokens(url)
     try:
         async with (
             httpx2.AsyncClient() as staff_b,

@@ -5,41 +5,27 @@ and the anonymous stream stays an opaque refresh."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx2
-import pytest
 
 from capacity import watches
 from capacity.accounts import Principal
 from capacity.db import create_engine, session_factory
-from capacity.geocoder import Gazetteer
 from capacity.models import utcnow
 from capacity.party import Gender, Party
 from capacity.search import Point
-from tests.helpers import add_people, empty_postgres, seed_bodo_and_oslo
-from tests.system.test_live import (
+from tests.helpers import add_people
+from tests.system.workers import (
     Worker,
-    _tokens,
     changes,
     environment,
+    fresh_tokens,
     log_in,
     put_beds,
     read_events,
 )
-
-
-@pytest.fixture
-async def registry_url(postgres_url: str, gazetteer: Gazetteer) -> AsyncIterator[tuple[str, str]]:
-    """Bodø and Oslo (3 free places each) on an empty PostgreSQL; the URL and Bodø's token."""
-    await empty_postgres(postgres_url)
-    engine = create_engine(postgres_url)
-    async with session_factory(engine)() as session:
-        tokens = await seed_bodo_and_oslo(session, gazetteer)
-    await engine.dispose()
-    yield postgres_url, tokens["token-a"]
 
 
 async def watch_for_four_near_bodo(url: str) -> str:
@@ -67,7 +53,7 @@ async def test_a_watch_match_reaches_only_its_adviser_and_requests_only_their_ce
 ) -> None:
     url, token = registry_url
     await add_people(url, ("adviser-2", "adviser", None))
-    _, adviser_token = await _tokens(url)
+    _, adviser_token = await fresh_tokens(url)
     await watch_for_four_near_bodo(url)
     worker = Worker(environment(url, tmp_path, None, poll=0.2))
     try:
