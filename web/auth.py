@@ -21,7 +21,7 @@ from capacity import accounts, signin
 from capacity.accounts import Principal
 from capacity.errors import Forbidden, HavnError, InvalidInput, Unauthorized
 from capacity.models import User
-from web.params import whole
+from web.params import TooLarge, read_form
 from web.state import services
 from web.wording import N_
 
@@ -65,13 +65,10 @@ async def form(
     request: Request, *, max_bytes: int = MAX_FORM_BYTES, max_files: int = 0
 ) -> FormData:
     """The posted form after checking its CSRF token; raises Forbidden or InvalidInput."""
-    length = request.headers.get("content-length")
-    if length is not None:
-        whole(length, "form", high=max_bytes, message="The form is too large")
     try:
-        data = await request.form(max_files=max_files, max_fields=200, max_part_size=max_bytes)
-    except Exception as exc:  # multipart parser errors come in many classes
-        raise InvalidInput("The form could not be read", field="form") from exc
+        data = await read_form(request, max_bytes=max_bytes, max_fields=200, max_files=max_files)
+    except TooLarge:
+        raise InvalidInput("The form is too large", field="form") from None
     sent = data.get("csrf")
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str):

@@ -1,13 +1,16 @@
-"""Request values as plain data: a query string or form as strings for `capacity`, and the
-whole numbers of forms, headers and paths, checked before they reach the database."""
+"""Request values as plain data: a query string or form as strings for `capacity`, the
+whole numbers of forms, headers and paths, checked before they reach the database, and a
+request's body or form, read as it arrives and never past a limit."""
 
 from __future__ import annotations
 
 import re
 
 from starlette.datastructures import FormData, QueryParams
+from starlette.requests import Request
+from starlette.types import Message
 
-from capacity.errors import InvalidInput, NotFound
+from capacity.errors import HavnError, InvalidInput, NotFound
 from capacity.search.query import text_value
 
 MAX_PARAM = 200
@@ -61,3 +64,47 @@ def known_id(value: object, what: str) -> int:
         return whole(value, what, low=1)
     except InvalidInput:
         raise NotFound(f"No such {what}") from None
+
+
+class TooLarge(HavnError):
+    status = 413
+    code = "too_large"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read as it arrives; TooLarge as soon as it passes `limit` bytes
+    (or when Content-Length says it will), so a huge body is never held in memory."""
+    too_large = TooLarge(f"The body is larger than {limit} bytes", limit=limit)
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            whole(length, "Content-Length", high=limit)
+        except InvalidInput:
+            raise too_large from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_form(
+    request: Request, *, max_bytes: int, max_fields: int, max_files: int = 0
+) -> FormData:
+    """The posted form (urlencoded or multipart), its body read as it arrives and never past
+    `max_bytes`, with or without a Content-Length: a chunked body is cut off at the limit
+    rather than read whole. Raises TooLarge, or InvalidInput for what no parser can read."""
+    raw = await read_body(request, max_bytes)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    try:
+        return await Request(request.scope, replay).form(
+            max_files=max_files, max_fields=max_fields, max_part_size=max_bytes
+        )
+    except Exception as exc:  # multipart parser errors come in many classes
+        raise InvalidInput("The form could not be read", field="form") from exc

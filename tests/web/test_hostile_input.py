@@ -29,6 +29,7 @@ from tests.helpers import (
     login,
     soup,
 )
+from web import auth, chat
 from web.api.body import MAX_BODY
 from web.app import create_app
 from web.config import Settings
@@ -152,6 +153,43 @@ async def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(
     # It stopped at the first chunk past the limit, not at the end of the megabyte.
     assert received == MAX_BODY // len(chunk) + 1
     assert await free_beds(engine, "bodo") == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "limit"), [("/login", auth.MAX_FORM_BYTES), ("/chat", chat.MAX_FORM_BYTES)]
+)
+async def test_a_chunked_form_over_the_limit_is_cut_off_while_it_is_read(
+    seeded: dict[str, str], app_settings: Settings, engine: AsyncEngine, path: str, limit: int
+) -> None:
+    """A form sent without Content-Length (chunked) is read only up to its limit, not whole:
+    1 MB of "a=aaa&…" stops at the first chunk past the limit, and nobody is signed in."""
+    app = create_app(app_settings)
+    chunk, chunks = b"a=" + b"a" * 997 + b"&", 1000
+    received = 0
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": chunk, "more_body": received < chunks}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = {
+        "Content-Type": b"application/x-www-form-urlencoded",
+        "Transfer-Encoding": b"chunked",
+    }
+    async with app.router.lifespan_context(app):
+        await app(http_scope("POST", path, headers), receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert 400 <= start["status"] < 500
+    assert received == limit // len(chunk) + 1
+    assert not any(
+        name == b"set-cookie" and b"havn_session" in value for name, value in start["headers"]
+    )
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 4
 
 
 def test_odd_hold_ids_are_not_found(client: TestClient, seeded: dict[str, str]) -> None:

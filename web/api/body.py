@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from capacity.errors import HavnError, InvalidInput
-from web.params import whole
+from web.params import read_body
 
 MAX_BODY = 10_000
 
@@ -17,31 +17,6 @@ MAX_BODY = 10_000
 class UnsupportedMediaType(HavnError):
     status = 415
     code = "unsupported_media_type"
-
-
-class TooLarge(HavnError):
-    status = 413
-    code = "too_large"
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, read as it arrives; TooLarge as soon as it passes `limit` bytes
-    (or when Content-Length says it will), so a huge body is never held in memory."""
-    too_large = TooLarge(f"The body is larger than {limit} bytes", limit=limit)
-    length = request.headers.get("content-length")
-    if length is not None:
-        try:
-            whole(length, "Content-Length", high=limit)
-        except InvalidInput:
-            raise too_large from None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def json_object(request: Request, allowed: Iterable[str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from capacity.errors import InvalidInput
 from web.chat import (
     BAD_MESSAGE,
     BOT_DOWN,
@@ -25,6 +26,7 @@ from web.chat import (
     BotError,
 )
 from web.i18n import negotiate
+from web.params import TooLarge, read_form
 from web.ratelimit import key_for
 from web.state import chat_of, pages
 
@@ -79,12 +81,9 @@ async def chat_page(request: Request) -> Response:
 
 async def _form(request: Request) -> dict[str, str] | None:
     """The posted fields, or None when the body is not a small readable form."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
-        return None
     try:
-        data = await request.form(max_files=0, max_fields=5, max_part_size=MAX_FORM_BYTES)
-    except Exception:  # multipart parser errors come in many classes
+        data = await read_form(request, max_bytes=MAX_FORM_BYTES, max_fields=5)
+    except (TooLarge, InvalidInput):
         return None
     return {key: value for key, value in data.items() if isinstance(value, str)}
 
