@@ -271,6 +271,31 @@ async def test_wrong_values_on_the_centre_form_come_back_by_their_field_storing_
         assert await stored(engine) == before, (field, value[:40])
 
 
+async def test_a_centre_form_without_some_fields_leaves_them_as_they_are(
+    client: TestClient, engine: AsyncEngine
+) -> None:
+    """A hand-made request with only a name renames the centre and empties nothing: not the
+    municipalities it serves, its phone or the advisers' notes (a field sent empty clears)."""
+    login(client, "admin")
+    token = token_of(admin_page(client))
+    async with session_factory(engine)() as session:
+        centre = await registry.get_centre(session, "bodo")
+        centre.phone, centre.adviser_notes = "75 55 58 90", "Ring the bell twice"
+        await session.commit()
+    response = post(client, "/admin/centres/bodo", {"csrf": token, "name": "Salten"})
+    assert response.status_code in (200, 303), response.text[-300:]
+    async with session_factory(engine)() as session:
+        centre = await registry.get_centre(session, "bodo")
+        assert centre.name == "Salten"
+        assert centre.phone == "75 55 58 90" and centre.adviser_notes == "Ring the bell twice"
+        assert {served.municipality_code for served in centre.municipalities} == {"1804"}
+    cleared = {"csrf": token, "name": "Salten", "phone": "", "adviser_notes": ""}
+    assert post(client, "/admin/centres/bodo", cleared).status_code in (200, 303)
+    async with session_factory(engine)() as session:
+        centre = await registry.get_centre(session, "bodo")
+        assert centre.phone is None and centre.adviser_notes is None
+
+
 async def test_unknown_centres_a_missing_csrf_and_other_roles_change_nothing(
     client: TestClient, engine: AsyncEngine
 ) -> None:

@@ -20,6 +20,8 @@ from web.views.admin.page import MAX_IMPORT, Form, one_line, text
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 PRIVATE_FIELDS = ("intake_phone", "adviser_notes")
+# The centre form's fields that may be emptied; one not sent at all is left unchanged.
+OPTIONAL_FIELDS = ("phone", "email", "website", "phone_source", "phone_published", "serves")
 CENTRE_FIELDS = (
     "name",
     "phone",
@@ -128,13 +130,16 @@ async def edit_centre(request: Request, user: User, data: FormData) -> dict[str,
             "longitude": point[1],
             "serves": _codes(request, text(data, "serves", 4000)),
         }
+        # A field the form did not send stays as it is (a field sent empty clears it): a
+        # hand-made request with only a name must not empty the centre's phone or areas.
+        changes = {k: v for k, v in changes.items() if k not in OPTIONAL_FIELDS or k in data}
         if host != centre.host_municipality:
             changes["region"] = place.county
         moved = (centre.latitude, centre.longitude) != point
         changes["units"] = units.sizes(data, centre)
         await exchange.update_centre(session, centre, changes, actor=user.username)
-        private = {name: text(data, name, 2000) or None for name in PRIVATE_FIELDS}
-        before = {name: getattr(centre, name) for name in PRIVATE_FIELDS}
+        private = {name: text(data, name, 2000) or None for name in PRIVATE_FIELDS if name in data}
+        before = {name: getattr(centre, name) for name in private}
         if private != before:
             for name, value in private.items():
                 setattr(centre, name, value)
