@@ -122,13 +122,13 @@ def test_a_body_over_the_limit_is_413_even_when_its_length_is_declared(
     assert is_problem(response, 413) and response.json()["code"] == "too_large"
 
 
-async def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(
-    seeded: dict[str, str], app_settings: Settings, engine: AsyncEngine
-) -> None:
-    """Straight through ASGI, so the test sees how much of the body the app asked for."""
-    app = create_app(app_settings)
-    chunk, chunks = b" " * 1000, 1000  # 1 MB of JSON whitespace, sent without Content-Length
-    received = 0
+async def send_chunked(
+    settings: Settings, method: str, path: str, headers: dict[str, bytes], chunk: bytes
+) -> tuple[Message, int]:
+    """Send 1,000 copies of `chunk` without Content-Length straight through ASGI, so the test
+    sees how much of the body the app asked for: its response start and the chunks it read."""
+    app = create_app(settings)
+    received, chunks = 0, 1000
     sent: list[Message] = []
 
     async def receive() -> Message:
@@ -139,16 +139,22 @@ async def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(
     async def send(message: Message) -> None:
         sent.append(message)
 
+    scope = http_scope(method, path, headers | {"Transfer-Encoding": b"chunked"})
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    return next(m for m in sent if m["type"] == "http.response.start"), received
+
+
+async def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(
+    seeded: dict[str, str], app_settings: Settings, engine: AsyncEngine
+) -> None:
+    chunk = b" " * 1000  # 1 MB of JSON whitespace, sent without Content-Length
     headers = {
         "Authorization": f"Bearer {seeded['token-a']}".encode(),
         "If-Match": b'"1"',
         "Content-Type": b"application/json",
-        "Transfer-Encoding": b"chunked",
     }
-    scope = http_scope("PUT", AVAILABILITY_URL, headers)
-    async with app.router.lifespan_context(app):
-        await app(scope, receive, send)
-    start = next(m for m in sent if m["type"] == "http.response.start")
+    start, received = await send_chunked(app_settings, "PUT", AVAILABILITY_URL, headers, chunk)
     assert start["status"] == 413
     # It stopped at the first chunk past the limit, not at the end of the megabyte.
     assert received == MAX_BODY // len(chunk) + 1
@@ -163,26 +169,9 @@ async def test_a_chunked_form_over_the_limit_is_cut_off_while_it_is_read(
 ) -> None:
     """A form sent without Content-Length (chunked) is read only up to its limit, not whole:
     1 MB of "a=aaa&…" stops at the first chunk past the limit, and nobody is signed in."""
-    app = create_app(app_settings)
-    chunk, chunks = b"a=" + b"a" * 997 + b"&", 1000
-    received = 0
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        nonlocal received
-        received += 1
-        return {"type": "http.request", "body": chunk, "more_body": received < chunks}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    headers = {
-        "Content-Type": b"application/x-www-form-urlencoded",
-        "Transfer-Encoding": b"chunked",
-    }
-    async with app.router.lifespan_context(app):
-        await app(http_scope("POST", path, headers), receive, send)
-    start = next(m for m in sent if m["type"] == "http.response.start")
+    chunk = b"a=" + b"a" * 997 + b"&"
+    headers = {"Content-Type": b"application/x-www-form-urlencoded"}
+    start, received = await send_chunked(app_settings, "POST", path, headers, chunk)
     assert 400 <= start["status"] < 500
     assert received == limit // len(chunk) + 1
     assert not any(
