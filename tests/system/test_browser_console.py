@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.helpers import add_people, axe_violations, log_in_page, run_async
 
@@ -118,3 +118,37 @@ def test_the_console_works_without_javascript(
         assert page.locator("#max_km").input_value() == "300"  # the search is kept
     finally:
         context.close()
+
+
+def test_a_hold_released_in_another_tab_leaves_the_table_live_and_back_shows_it_gone(
+    phone: BrowserContext, site: dict[str, str], adviser: str
+) -> None:
+    """The adviser holds a place, releases it from a second tab: the first tab's holds table
+    drops the row by the live update (no reload), and Back to the search shows it gone too."""
+    page = phone.new_page()
+    log_in_page(page, site, adviser)
+    page.goto(site["base"] + "/console")
+    page.fill("#q", "Gjøvik")
+    page.click("form.console-form button[type=submit]")
+    page.wait_for_selector("#results table.console-table tbody tr")
+    rows = page.locator("#mine table.holds tbody tr")
+    before = rows.count()
+    form = page.locator("#results form.hold-form").first
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(rows).to_have_count(before + 1)
+    page.evaluate("window.notReloaded = true")
+
+    other = phone.new_page()
+    other.goto(site["base"] + "/console")
+    with other.expect_navigation():
+        other.locator("#mine table.holds tbody tr").last.locator(
+            "form[action$='/release'] button"
+        ).click()
+
+    expect(rows).to_have_count(before, timeout=15_000)  # the live update, not a reload
+    assert page.evaluate("window.notReloaded") is True
+    page.go_back()
+    page.wait_for_selector("#results table.console-table tbody tr")
+    assert page.locator("#q").input_value() == "Gjøvik"
+    expect(page.locator("#mine table.holds tbody tr")).to_have_count(before)
